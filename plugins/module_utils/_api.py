@@ -1,0 +1,414 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) netbird_ops.netbird contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""HTTP client for the NetBird management REST API.
+
+This is a private module of the netbird_ops.netbird collection; it is not a public API
+and may change without notice.
+
+One ``requests.Session`` per module run (keep-alive), a timeout on every request,
+bounded retries with jittered exponential backoff on 429 / 502 / 503 / 504 and transport
+errors, ``Retry-After`` honoured, redirects refused (the token is never replayed to another
+host), and one error type that carries method, path, status, the server's message and the
+``X-Request-Id``. The API token never appears in any message this module produces.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import random
+import re
+import time
+import traceback
+from urllib.parse import quote, urlsplit, urlunsplit
+
+try:
+    import requests
+    from requests import exceptions as requests_exceptions
+    HAS_REQUESTS = True
+    REQUESTS_IMPORT_ERROR = None
+except ImportError:  # pragma: no cover - exercised by the sanity import test
+    requests = None
+    requests_exceptions = None
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR = traceback.format_exc()
+
+COLLECTION_NAME = "netbird_ops.netbird"
+COLLECTION_VERSION = "0.1.0"
+DEFAULT_API_URL = "https://api.netbird.io"
+
+RETRY_STATUSES = frozenset((429, 502, 503, 504))
+# Statuses that prove the server did not act on the request, so even a POST may be re-sent.
+NOT_PROCESSED_STATUSES = frozenset((429,))
+LOOPBACK_HOSTS = frozenset(("localhost", "127.0.0.1", "::1"))
+
+_STATUS_REASONS = {
+    400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
+    409: "Conflict", 412: "Precondition Failed", 422: "Unprocessable Entity", 429: "Too Many Requests",
+    500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout",
+}
+
+
+class NetBirdError(Exception):
+    """Base class: every error this collection raises carries a one-line user-facing message."""
+
+    extra = None  # result keys to return with the failure (what was already done)
+
+
+class OperationFailed(NetBirdError):
+    """A multi-step operation failed part-way; ``extra`` holds the results of the steps already done."""
+
+    def __init__(self, message, extra=None):
+        self.extra = extra or {}
+        super().__init__(message)
+
+
+class NetBirdInputError(NetBirdError):
+    """The task's input is invalid; raised before any write request."""
+
+
+class NetBirdAPIError(NetBirdError):
+    """A request failed: HTTP error status, transport failure, or an unusable response body."""
+
+    def __init__(self, method, path, status=None, message=None, request_id=None, reason=None, hint=None):
+        self.method = method
+        self.path = path
+        self.status = status
+        self.message = message or ""
+        self.request_id = request_id
+        self.reason = reason
+        self.hint = hint
+        super().__init__(self.__str__())
+
+    def __str__(self):
+        if self.status is not None:
+            text = ("%s %s failed with HTTP %s %s" % (self.method, self.path, self.status, _STATUS_REASONS.get(self.status, ""))).rstrip()
+            if self.message:
+                text += ": %s" % self.message
+        else:
+            text = "%s %s failed: %s" % (self.method, self.path, self.message or self.reason or "no response")
+        if self.request_id:
+            text += " (X-Request-Id %s)" % self.request_id
+        if self.hint:
+            text += ". %s" % self.hint
+        return text
+
+    def to_dict(self):
+        return {
+            "method": self.method,
+            "path": self.path,
+            "status": self.status,
+            "message": self.message,
+            "request_id": self.request_id,
+        }
+
+
+class AmbiguousWriteError(NetBirdAPIError):
+    """A non-idempotent request may or may not have reached the server (timeout, reset, 502-504)."""
+
+
+def normalize_base_url(api_url):
+    """Return ``scheme://host[:port][/prefix]`` without a trailing ``/`` or ``/api``."""
+    url = (api_url or "").strip()
+    if not url:
+        raise NetBirdInputError("api_url is empty: set api_url or NETBIRD_API_URL to the management server, e.g. %s" % DEFAULT_API_URL)
+    if "://" not in url:
+        url = "https://" + url
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise NetBirdInputError("api_url %r is not an http(s) URL" % api_url)
+    if parts.query or parts.fragment:
+        raise NetBirdInputError("api_url %r must not contain a query string or fragment" % api_url)
+    path = parts.path.rstrip("/")
+    if path.endswith("/api"):
+        path = path[:-4]
+    return urlunsplit((parts.scheme, parts.netloc, path.rstrip("/"), "", ""))
+
+
+def is_loopback_url(base_url):
+    host = (urlsplit(base_url).hostname or "").lower()
+    return host in LOOPBACK_HOSTS or host.startswith("127.")
+
+
+def auth_header(token):
+    """A PAT (``nbp_``) is sent with the ``Token`` scheme, anything else (a JWT) as ``Bearer``."""
+    token = (token or "").strip()
+    if not token:
+        raise NetBirdInputError("api_token is empty: set api_token or NETBIRD_API_TOKEN (a personal access token nbp_... or a JWT)")
+    if re.search(r"\s", token):
+        raise NetBirdInputError("api_token contains white space: it must be a single personal access token (nbp_...) or a JWT")
+    if token.startswith("nbp_"):
+        return "Token " + token
+    return "Bearer " + token
+
+
+def quote_segment(value):
+    """URL-encode one path segment (user IDs may contain ``|`` or ``/``)."""
+    return quote(str(value), safe="")
+
+
+def parse_retry_after(value, now=None):
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    now = time.time() if now is None else now
+    return max(0.0, when.timestamp() - now)
+
+
+def _strip_html(text):
+    text = re.sub(r"(?is)<(script|style).*?</\1>", " ", text)
+    text = re.sub(r"<[^>]+>", " ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+class NetBirdClient:
+    """Small, strict client for the NetBird management API."""
+
+    def __init__(self, api_url, api_token, validate_certs=True, ca_path=None, timeout=30, retries=5,
+                 user_agent=None, backoff_base=0.5, backoff_max=30.0, retry_after_max=120.0,
+                 sleep=time.sleep, rand=random.random, session=None):
+        self.base_url = normalize_base_url(api_url)
+        self._auth = auth_header(api_token)
+        self._token = api_token.strip()
+        self.timeout = timeout
+        self.retries = max(0, int(retries))
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self.retry_after_max = retry_after_max
+        self._sleep = sleep
+        self._rand = rand
+        self.retry_log = []
+        self.request_count = 0
+        if ca_path and validate_certs:
+            self.verify = ca_path
+        else:
+            self.verify = bool(validate_certs)
+        self.session = session if session is not None else requests.Session()
+        self.session.headers.update({
+            "Authorization": self._auth,
+            "Accept": "application/json",
+            "User-Agent": user_agent or "%s/%s" % (COLLECTION_NAME, COLLECTION_VERSION),
+        })
+
+    # -- helpers -------------------------------------------------------------------------
+    def redact(self, text):
+        if text is None:
+            return text
+        text = str(text)
+        if self._token:
+            text = text.replace(self._token, "********")
+        return text
+
+    def _backoff(self, attempt):
+        delay = min(self.backoff_max, self.backoff_base * (2 ** attempt))
+        # "equal jitter": at least half the exponential delay, at most all of it
+        return delay / 2.0 + self._rand() * delay / 2.0
+
+    def _error_from_response(self, method, path, response):
+        status = response.status_code
+        request_id = response.headers.get("X-Request-Id")
+        message = ""
+        body = response.text or ""
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if isinstance(data, dict) and data.get("message"):
+            message = str(data.get("message"))
+        elif body.strip():
+            ctype = response.headers.get("Content-Type", "")
+            snippet = _strip_html(body) if ("html" in ctype or body.lstrip().startswith("<")) else body.strip()
+            snippet = snippet[:200]
+            message = "the server answered with a non-JSON body (%s): %s" % (ctype or "no content type", snippet)
+        else:
+            message = "empty response body"
+        hint = None
+        if status in (401, 404) and path and self._looks_like_auth_failure(status, message):
+            hint = ("The API token was rejected: check api_token (or NETBIRD_API_TOKEN / NB_PAT); "
+                    "NetBird answers 404 for a well-formed unknown or deleted PAT and 401 for a malformed or expired one")
+        elif status == 403 and "blocked" in message:
+            hint = "The token's own user is blocked"
+        elif status == 403 and "pending approval" in message:
+            hint = "The token's own user is pending approval"
+        elif status in (301, 302, 303, 307, 308):
+            location = response.headers.get("Location", "")
+            message = "redirect to %s refused (the token is never replayed to another URL)" % location
+            hint = "Set api_url to the server's final URL"
+        return NetBirdAPIError(method, path, status=status, message=self.redact(message),
+                               request_id=request_id, hint=hint)
+
+    @staticmethod
+    def _looks_like_auth_failure(status, message):
+        text = message.lower()
+        if status == 401:
+            return True
+        return "invalid token" in text or ("pat" in text and "not found" in text and "user" not in text)
+
+    # -- core ----------------------------------------------------------------------------
+    def request(self, method, path, params=None, body=None, expect_json=True, idempotent=None):
+        """Send one API request and return the decoded JSON body.
+
+        ``path`` is relative to the API root, e.g. ``/users``. Retries follow the rules in the
+        module docstring; a non-idempotent request (POST by default) is only re-sent when the
+        server certainly did not process it (429, or a refused connection). Otherwise an
+        :class:`AmbiguousWriteError` is raised and the caller re-reads state.
+        """
+        method = method.upper()
+        if idempotent is None:
+            idempotent = method in ("GET", "PUT", "DELETE", "HEAD", "OPTIONS")
+        full_path = "/api" + path
+        url = self.base_url + full_path
+        data = None
+        headers = None
+        if body is not None:
+            data = json.dumps(body, separators=(",", ":"))
+            headers = {"Content-Type": "application/json"}
+        attempt = 0
+        while True:
+            self.request_count += 1
+            try:
+                response = self.session.request(
+                    method, url, params=params, data=data, headers=headers, timeout=self.timeout,
+                    verify=self.verify, allow_redirects=False,
+                )
+            except requests_exceptions.SSLError as exc:
+                raise NetBirdAPIError(method, full_path, message="TLS verification failed: %s" % self.redact(_short_exc(exc)),
+                                      hint="Set ca_path (or NETBIRD_CA_PATH) to the CA bundle of a self-hosted server, "
+                                           "or validate_certs: false to skip verification (not recommended)")
+            except requests_exceptions.InvalidURL as exc:
+                raise NetBirdInputError("api_url %s is not a valid URL: %s" % (self.base_url, _short_exc(exc)))
+            except requests_exceptions.RequestException as exc:
+                refused = _connection_never_made(exc)
+                kind = _transport_reason(exc)
+                if attempt < self.retries and (idempotent or refused):
+                    self._wait(attempt, None, method, full_path, kind)
+                    attempt += 1
+                    continue
+                err_cls = NetBirdAPIError if (idempotent or refused) else AmbiguousWriteError
+                retried = " after %d retries" % attempt if attempt else ""
+                raise err_cls(method, full_path, message="%s%s: %s" % (kind, retried, self.redact(_short_exc(exc))), reason=kind)
+            status = response.status_code
+            if status in RETRY_STATUSES:
+                processed_safe = idempotent or status in NOT_PROCESSED_STATUSES
+                if attempt < self.retries and processed_safe:
+                    self._wait(attempt, response.headers.get("Retry-After"), method, full_path, "HTTP %s" % status)
+                    attempt += 1
+                    continue
+                err = self._error_from_response(method, full_path, response)
+                if not processed_safe:
+                    raise AmbiguousWriteError(method, full_path, status=status, message=err.message,
+                                              request_id=err.request_id)
+                if attempt:
+                    err.hint = "Gave up after %d retries (api_retries)" % attempt
+                raise err
+            if status >= 300:
+                raise self._error_from_response(method, full_path, response)
+            if not expect_json:
+                return None
+            return self._decode(method, full_path, response)
+
+    def _decode(self, method, path, response):
+        text = response.text
+        if not text or not text.strip():
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            ctype = response.headers.get("Content-Type", "")
+            snippet = _strip_html(text)[:200]
+            raise NetBirdAPIError(method, path, status=response.status_code,
+                                  message="the server answered with a non-JSON body (%s): %s" % (ctype or "no content type", self.redact(snippet)),
+                                  request_id=response.headers.get("X-Request-Id"),
+                                  hint="Check that api_url points at the NetBird management API, not a proxy or dashboard page")
+
+    def _wait(self, attempt, retry_after, method, path, why):
+        delay = self._backoff(attempt)
+        ra = parse_retry_after(retry_after)
+        if ra is not None:
+            delay = max(delay, min(ra, self.retry_after_max))
+        self.retry_log.append({"method": method, "path": path, "reason": why, "delay": round(delay, 3)})
+        self._sleep(delay)
+
+    # -- typed helpers ---------------------------------------------------------------------
+    def get(self, path, params=None):
+        return self.request("GET", path, params=params)
+
+    def get_list(self, path, params=None):
+        """GET a list endpoint; JSON ``null`` (NetBird's empty list on some endpoints) becomes ``[]``."""
+        data = self.request("GET", path, params=params)
+        if data is None:
+            return []
+        if not isinstance(data, list):
+            raise NetBirdAPIError("GET", "/api" + path, status=200,
+                                  message="expected a JSON list, got %s" % type(data).__name__)
+        return data
+
+    def post(self, path, body=None, idempotent=False):
+        return self.request("POST", path, body=body, idempotent=idempotent)
+
+    def put(self, path, body):
+        return self.request("PUT", path, body=body)
+
+    def delete(self, path):
+        return self.request("DELETE", path)
+
+    def retry_summary(self):
+        if not self.retry_log:
+            return None
+        reasons = {}
+        for item in self.retry_log:
+            reasons[item["reason"]] = reasons.get(item["reason"], 0) + 1
+        detail = ", ".join("%s x%d" % (k, v) for k, v in sorted(reasons.items()))
+        waited = sum(item["delay"] for item in self.retry_log)
+        return "%d request(s) were retried (%s; %.1f s waited in total)" % (len(self.retry_log), detail, waited)
+
+
+def _short_exc(exc):
+    text = str(exc)
+    # urllib3 wraps the interesting part in long reprs; keep the innermost reason readable.
+    match = re.search(r"\((?:Caused by )?(\w+\(.*)\)\s*$", text)
+    if match:
+        text = match.group(1)
+    return text[:300]
+
+
+def _transport_reason(exc):
+    if isinstance(exc, requests_exceptions.ConnectTimeout):
+        return "connection timed out"
+    if isinstance(exc, requests_exceptions.ReadTimeout):
+        return "read timed out (api_timeout)"
+    if isinstance(exc, requests_exceptions.Timeout):
+        return "timed out"
+    text = str(exc)
+    if "refused" in text:
+        return "connection refused"
+    if isinstance(exc, requests_exceptions.ChunkedEncodingError):
+        return "connection broken mid-response"
+    if "reset" in text.lower() or "RemoteDisconnected" in text or "aborted" in text.lower():
+        return "connection reset by the server"
+    if "Name or service not known" in text or "NameResolution" in text or "nodename nor servname" in text:
+        return "host name could not be resolved"
+    return "connection error"
+
+
+def _connection_never_made(exc):
+    """True when the request certainly never reached the server (safe to re-send anything)."""
+    if isinstance(exc, requests_exceptions.ConnectTimeout):
+        return True
+    text = str(exc)
+    return ("refused" in text or "NewConnectionError" in text or "NameResolution" in text
+            or "Name or service not known" in text)

@@ -1,0 +1,117 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) netbird_ops.netbird contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Ansible glue shared by every module: the connection argspec, client construction and
+error reporting. Private to netbird_ops.netbird; not a public API."""
+
+from __future__ import annotations
+
+import platform
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
+
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import (
+    COLLECTION_NAME,
+    COLLECTION_VERSION,
+    DEFAULT_API_URL,
+    HAS_REQUESTS,
+    REQUESTS_IMPORT_ERROR,
+    NetBirdAPIError,
+    NetBirdClient,
+    NetBirdError,
+    NetBirdInputError,
+    is_loopback_url,
+)
+
+
+def connection_argument_spec():
+    """Options every module takes; documented once in the ``netbird_ops.netbird.netbird`` doc fragment."""
+    return dict(
+        api_url=dict(type="str", default=DEFAULT_API_URL, fallback=(env_fallback, ["NETBIRD_API_URL", "NB_MANAGEMENT_URL"])),
+        api_token=dict(type="str", required=True, no_log=True, fallback=(env_fallback, ["NETBIRD_API_TOKEN", "NB_PAT"])),
+        validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["NETBIRD_VALIDATE_CERTS"])),
+        ca_path=dict(type="path", fallback=(env_fallback, ["NETBIRD_CA_PATH"])),
+        api_timeout=dict(type="int", default=30, fallback=(env_fallback, ["NETBIRD_API_TIMEOUT"])),
+        api_retries=dict(type="int", default=5, fallback=(env_fallback, ["NETBIRD_API_RETRIES"])),
+    )
+
+
+CONNECTION_OPTIONS = frozenset(connection_argument_spec())
+
+
+class NetBirdModule:
+    """Wraps AnsibleModule: builds the client, turns every NetBirdError into one clean failure."""
+
+    def __init__(self, argument_spec, **kwargs):
+        spec = connection_argument_spec()
+        spec.update(argument_spec)
+        self.module = AnsibleModule(argument_spec=spec, **kwargs)
+        self.params = self.module.params
+        self.check_mode = self.module.check_mode
+        self.diff_mode = self.module._diff
+        self._client = None
+        if not HAS_REQUESTS:
+            self.module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
+
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = self._build_client()
+        return self._client
+
+    def _build_client(self):
+        p = self.params
+        if p["api_timeout"] is not None and p["api_timeout"] <= 0:
+            raise NetBirdInputError("api_timeout must be a positive number of seconds, got %s" % p["api_timeout"])
+        if p["api_retries"] is not None and not 0 <= p["api_retries"] <= 20:
+            raise NetBirdInputError("api_retries must be between 0 and 20, got %s" % p["api_retries"])
+        user_agent = "%s/%s (module %s; ansible-core %s; python %s)" % (
+            COLLECTION_NAME, COLLECTION_VERSION, self.module._name, ANSIBLE_VERSION, platform.python_version())
+        client = NetBirdClient(
+            p["api_url"], p["api_token"], validate_certs=p["validate_certs"], ca_path=p["ca_path"],
+            timeout=p["api_timeout"], retries=p["api_retries"], user_agent=user_agent,
+        )
+        if client.base_url.startswith("http://") and not is_loopback_url(client.base_url):
+            self.module.warn("api_url uses plain http://: the API token travels unencrypted; use https:// outside a lab")
+        if not p["validate_certs"]:
+            self.module.warn("validate_certs is false: the server's TLS certificate is not verified; prefer ca_path for a self-signed CA")
+            try:
+                import urllib3  # pylint: disable=import-outside-toplevel
+                urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+            except ImportError:  # pragma: no cover
+                pass
+        return client
+
+    def run(self, func):
+        """Call ``func(self)`` and exit; any NetBirdError becomes ``failed`` with a one-line message."""
+        try:
+            result = func(self)
+        except NetBirdError as exc:
+            self.fail(exc, **(exc.extra or {}))
+        self.exit(**result)
+
+    def _add_retry_warning(self):
+        if self._client is not None:
+            summary = self._client.retry_summary()
+            if summary:
+                self.module.warn(summary)
+
+    def fail(self, exc, **extra):
+        msg = str(exc)
+        if self._client is not None:
+            msg = self._client.redact(msg)
+        if isinstance(exc, NetBirdAPIError):
+            extra.setdefault("api_error", exc.to_dict())
+        self._add_retry_warning()
+        self.module.fail_json(msg=msg, **extra)
+
+    def exit(self, **result):
+        self._add_retry_warning()
+        self.module.exit_json(**result)
+
+    def warn(self, text):
+        self.module.warn(text)
+

@@ -1,0 +1,567 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) netbird_ops.netbird contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The user resource engine: lookup, validation, read-merge-write planning, diff, check mode.
+
+Modules stay thin: they turn task options into ``UserSpec`` objects, and this engine plans
+every change before the first write, then applies the plans in order. Private to
+netbird_ops.netbird; not a public API.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import (
+    AmbiguousWriteError,
+    NetBirdAPIError,
+    NetBirdError,
+    NetBirdInputError,
+    quote_segment,
+)
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._groups import GroupResolver
+
+ROLES = ("owner", "admin", "user", "billing_admin", "auditor", "network_admin")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+GROUP_MODES = ("replace", "add", "remove")
+
+# Options of one user entry (single-user mode and every element of ``users``).
+USER_ENTRY_KEYS = ("state", "user_id", "email", "name", "service_user", "role", "auto_groups", "auto_groups_mode",
+                   "blocked", "resend_invite", "old_password", "new_password")
+
+
+def user_entry_argument_spec():
+    """Argument spec of one user; in batch mode it is the ``users`` element spec."""
+    spec = dict(
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        user_id=dict(type="str"),
+        email=dict(type="str"),
+        name=dict(type="str"),
+        service_user=dict(type="bool", aliases=["is_service_user"]),
+        role=dict(type="str"),
+        auto_groups=dict(type="list", elements="str", aliases=["groups"]),
+        auto_groups_mode=dict(type="str", choices=list(GROUP_MODES), default="replace"),
+        blocked=dict(type="bool", aliases=["is_blocked"]),
+        resend_invite=dict(type="bool", default=False),
+        old_password=dict(type="str", no_log=True),
+        new_password=dict(type="str", no_log=True),
+    )
+    return spec
+
+
+def public_user(raw, groups=None):
+    """The user dict this collection returns: stable keys, sorted group IDs, group names where readable."""
+    if raw is None:
+        return None
+    auto_groups = sorted(raw.get("auto_groups") or [])
+    user = {
+        "id": raw.get("id"),
+        "email": raw.get("email"),
+        "name": raw.get("name"),
+        "role": raw.get("role"),
+        "status": raw.get("status"),
+        "auto_groups": auto_groups,
+        "is_service_user": bool(raw.get("is_service_user", False)),
+        "is_blocked": bool(raw.get("is_blocked", False)),
+        "pending_approval": bool(raw.get("pending_approval", False)),
+        "is_current": bool(raw.get("is_current", False)),
+        "last_login": raw.get("last_login"),
+        "issued": raw.get("issued"),
+    }
+    if groups is not None and groups.readable:
+        user["auto_groups_names"] = groups.to_names(auto_groups)
+    return user
+
+
+def user_label(raw_or_spec):
+    if raw_or_spec is None:
+        return "user"
+    if isinstance(raw_or_spec, UserSpec):
+        return raw_or_spec.label
+    if raw_or_spec.get("is_service_user"):
+        return "service user %r" % raw_or_spec.get("name")
+    return "user %s" % (raw_or_spec.get("email") or raw_or_spec.get("id"))
+
+
+def user_key(raw):
+    """How results name a user: email for regular users, name for service users."""
+    if raw.get("is_service_user"):
+        return raw.get("name")
+    return raw.get("email") or raw.get("id")
+
+
+class UserSpec:
+    """One desired user, validated statically (before any request)."""
+
+    def __init__(self, entry, where=None):
+        self.where = where  # e.g. "users[2]" in batch mode, None in single mode
+        get = entry.get
+        self.state = get("state") or "present"
+        self.user_id = _clean(get("user_id"))
+        self.email = _clean(get("email"))
+        self.name = _clean(get("name"))
+        self.service_user = get("service_user")
+        role = _clean(get("role"))
+        self.role = role.lower() if role else None
+        self.auto_groups = get("auto_groups")
+        self.auto_groups_mode = get("auto_groups_mode") or "replace"
+        self.blocked = get("blocked")
+        self.resend_invite = bool(get("resend_invite"))
+        self.old_password = get("old_password")
+        self.new_password = get("new_password")
+        self.validate()
+
+    def opt(self, name):
+        return "%s.%s" % (self.where, name) if self.where else name
+
+    @property
+    def label(self):
+        who = self.email or (self.name and "service user %r" % self.name if self.service_user else self.name) or self.user_id
+        if self.where:
+            return "%s (%s)" % (self.where, who or "current user")
+        return who or "the token's own user"
+
+    @property
+    def password_change(self):
+        return self.new_password is not None or self.old_password is not None
+
+    def fail(self, text):
+        raise NetBirdInputError(text)
+
+    def validate(self):
+        o = self.opt
+        if self.state not in ("present", "absent"):
+            self.fail("%s must be present or absent, got %r" % (o("state"), self.state))
+        if self.role is not None and self.role not in ROLES:
+            self.fail("%s %r is not a NetBird role; choose one of %s" % (o("role"), self.role, ", ".join(ROLES)))
+        if self.auto_groups_mode not in GROUP_MODES:
+            self.fail("%s must be one of %s, got %r" % (o("auto_groups_mode"), ", ".join(GROUP_MODES), self.auto_groups_mode))
+        if self.auto_groups is not None:
+            if not isinstance(self.auto_groups, list):
+                self.fail("%s must be a list of group names or IDs" % o("auto_groups"))
+            for item in self.auto_groups:
+                if not isinstance(item, str) or not item.strip():
+                    self.fail("%s must contain non-empty group names or IDs, got %r" % (o("auto_groups"), item))
+            self.auto_groups = [item.strip() for item in self.auto_groups]
+        if self.email is not None and not EMAIL_RE.match(self.email):
+            self.fail("%s %r is not an email address" % (o("email"), self.email))
+        if self.service_user:
+            if self.email:
+                self.fail("%s does not apply to service users (set only %s); service users are identified by name"
+                          % (o("email"), o("name")))
+            if self.role == "owner":
+                self.fail("%s owner is not allowed for a service user (NetBird refuses it)" % o("role"))
+            if self.password_change:
+                self.fail("%s/%s do not apply to service users: they have no password" % (o("old_password"), o("new_password")))
+            if self.resend_invite:
+                self.fail("%s does not apply to service users: they are never invited" % o("resend_invite"))
+            if not (self.name or self.user_id):
+                self.fail("%s is required to identify a service user (or give %s)" % (o("name"), o("user_id")))
+        if self.password_change:
+            if not (self.old_password and self.new_password):
+                self.fail("%s and %s must be given together" % (o("old_password"), o("new_password")))
+            if self.old_password == self.new_password:
+                self.fail("%s must differ from %s" % (o("new_password"), o("old_password")))
+            if self.state == "absent":
+                self.fail("%s/%s cannot be combined with %s=absent" % (o("old_password"), o("new_password"), o("state")))
+        if self.state == "absent":
+            for key in ("role", "auto_groups", "blocked"):
+                if getattr(self, key) is not None:
+                    self.fail("%s cannot be combined with %s=absent" % (o(key), o("state")))
+            if self.resend_invite:
+                self.fail("%s cannot be combined with %s=absent" % (o("resend_invite"), o("state")))
+        if not (self.user_id or self.email or self.name or self.password_change):
+            self.fail("%s needs %s, %s (regular user) or %s (service user) to identify the user"
+                      % (self.where or "the task", o("user_id"), o("email"), o("name")))
+        if not self.user_id and not self.email and self.name and not self.service_user and not self.password_change:
+            self.fail("%s is required to identify or create a regular user; set %s: true to manage the service user %r"
+                      % (o("email"), o("service_user"), self.name))
+
+    def identity(self):
+        """A key that identifies the entry, to find duplicates in a batch."""
+        if self.user_id:
+            return ("id", self.user_id)
+        if self.email:
+            return ("email", self.email.lower())
+        if self.name:
+            return ("service", self.name)
+        return ("current", None)
+
+
+def _clean(value):
+    if value is None:
+        return None
+    value = str(value).strip()
+    return value or None
+
+
+class Plan:
+    """What the engine will do for one UserSpec; built before any write."""
+
+    def __init__(self, spec, current):
+        self.spec = spec
+        self.current = current      # raw user dict from the server, or None
+        self.action = "none"        # none | create | update | delete
+        self.create_body = None
+        self.put_body = None        # PUT after create (block) or the update itself
+        self.invite = False
+        self.password = False
+        self.peers = None           # peers the server deletes with the user
+        self.warnings = []
+        self.predicted = None       # raw user dict as it will be afterwards
+
+    @property
+    def changed(self):
+        return self.action != "none" or self.invite or self.password
+
+
+class UserEngine:
+    """Plans and applies user changes with one list call and at most one groups call per run."""
+
+    def __init__(self, client, check_mode=False, groups=None):
+        self.client = client
+        self.check_mode = check_mode
+        self.groups = groups or GroupResolver(client)
+        self._users = None
+        self._list_filter = None
+        self._peers = None
+
+    # -- reading -----------------------------------------------------------------------------
+    def load_users(self, service_user=None):
+        params = None
+        if service_user is not None:
+            params = {"service_user": "true" if service_user else "false"}
+        self._users = self.client.get_list("/users", params=params)
+        self._list_filter = service_user
+        return self._users
+
+    @property
+    def users(self):
+        if self._users is None:
+            self.load_users()
+        return self._users
+
+    def current_user(self):
+        for user in self.users:
+            if user.get("is_current"):
+                return user
+        return None
+
+    def peers_of(self, user_id):
+        """How many peers the user owns (the server deletes them with the user); None if unreadable."""
+        if self._peers is None:
+            try:
+                self._peers = self.client.get_list("/peers")
+            except NetBirdAPIError as exc:
+                if exc.status not in (403, 404):
+                    raise
+                self._peers = False
+        if self._peers is False:
+            return None
+        return sum(1 for p in self._peers if p.get("user_id") == user_id)
+
+    def find(self, spec, users=None):
+        """The raw user a spec refers to, or None. Raises on ambiguity."""
+        users = self.users if users is None else users
+        if spec.user_id:
+            for user in users:
+                if user.get("id") == spec.user_id:
+                    return user
+            return None
+        if spec.email:
+            wanted = spec.email.lower()
+            matches = [u for u in users if not u.get("is_service_user") and (u.get("email") or "").lower() == wanted]
+            what = "email %s" % spec.email
+        elif spec.name:
+            matches = [u for u in users if u.get("is_service_user") and u.get("name") == spec.name]
+            what = "service user name %r" % spec.name
+        else:
+            return self.current_user()
+        if len(matches) > 1:
+            raise NetBirdInputError("%s: %s matches %d users (%s); give %s instead"
+                                    % (spec.label, what, len(matches), ", ".join(sorted(m.get("id") for m in matches)),
+                                       spec.opt("user_id")))
+        return matches[0] if matches else None
+
+    # -- planning ----------------------------------------------------------------------------
+    def resolve_groups(self, spec, current_ids):
+        """The desired sorted group IDs, or None when auto_groups is not managed."""
+        if spec.auto_groups is None:
+            return None
+        if self.groups.loaded or self.groups.needs_lookup(spec.auto_groups):
+            wanted = self.groups.to_ids(spec.auto_groups, option=spec.opt("auto_groups"))
+        else:
+            # IDs alone compare without the group list; _require_valid_ids reads it before any write.
+            wanted = sorted(set(spec.auto_groups))
+        current = set(current_ids or [])
+        if spec.auto_groups_mode == "add":
+            return sorted(current | set(wanted))
+        if spec.auto_groups_mode == "remove":
+            return sorted(current - set(wanted))
+        return sorted(wanted)
+
+    def plan(self, spec):
+        current = self.find(spec)
+        plan = Plan(spec, current)
+        if spec.state == "absent":
+            return self._plan_absent(plan)
+        if current is None:
+            if spec.user_id:
+                raise NetBirdInputError("%s: no user with %s %r exists; a user cannot be created with a chosen ID "
+                                        "(omit %s and give %s to create one)"
+                                        % (spec.label, spec.opt("user_id"), spec.user_id, spec.opt("user_id"), spec.opt("email")))
+            if spec.password_change and not (spec.email or spec.name):
+                raise NetBirdInputError("cannot find the token's own user in the user list, so its password cannot be changed "
+                                        "(service users have no password)")
+            return self._plan_create(plan)
+        return self._plan_update(plan)
+
+    def _plan_create(self, plan):
+        spec = plan.spec
+        service = bool(spec.service_user)
+        if spec.password_change:
+            raise NetBirdInputError("%s: old_password/new_password change the token's own password; %s does not exist yet"
+                                    % (spec.label, spec.label))
+        if not service:
+            if not spec.email:
+                raise NetBirdInputError("%s: %s is required to create a regular user" % (spec.label, spec.opt("email")))
+            if not spec.name:
+                raise NetBirdInputError("%s: %s is required to create a regular user" % (spec.label, spec.opt("name")))
+        role = spec.role or "user"
+        if role == "owner":
+            raise NetBirdInputError("%s: %s owner cannot be given when creating a user (NetBird refuses it); create the user, "
+                                    "then transfer ownership in a later task" % (spec.label, spec.opt("role")))
+        groups = self.resolve_groups(spec, [])
+        if groups:
+            self._require_valid_ids(spec, groups)
+        plan.action = "create"
+        plan.create_body = {"role": role, "auto_groups": groups or [], "is_service_user": service, "name": spec.name}
+        if not service:
+            plan.create_body["email"] = spec.email
+        if spec.blocked:
+            plan.put_body = {"role": role, "auto_groups": groups or [], "is_blocked": True}
+        if spec.resend_invite:
+            plan.warnings.append("%s: resend_invite ignored: a new user gets its invite when it is created" % spec.label)
+        plan.predicted = {
+            "id": None, "email": spec.email or "", "name": spec.name, "role": role, "status": "blocked" if spec.blocked else None,
+            "auto_groups": groups or [], "is_service_user": service, "is_blocked": bool(spec.blocked),
+            "pending_approval": False, "is_current": False, "last_login": None, "issued": "api",
+        }
+        return plan
+
+    def _require_valid_ids(self, spec, ids):
+        """Before a write: IDs must name existing groups (create stores them unchecked), and never All."""
+        if not self.groups.loaded:
+            self.groups.load()
+        if self.groups.readable:
+            self.groups.to_ids(ids, option=spec.opt("auto_groups"))
+
+    def _plan_update(self, plan):
+        spec, cur = plan.spec, plan.current
+        label = user_label(cur) if not spec.where else "%s (%s)" % (spec.where, user_key(cur))
+        if spec.service_user is not None and bool(spec.service_user) != bool(cur.get("is_service_user")):
+            raise NetBirdInputError("%s is a %s user; %s cannot be changed after creation"
+                                    % (label, "service" if cur.get("is_service_user") else "regular", spec.opt("service_user")))
+        if spec.name and spec.name != cur.get("name") and not cur.get("is_service_user"):
+            plan.warnings.append("%s: name %r differs from the server's %r, but NetBird cannot rename users; left as it is"
+                                 % (label, spec.name, cur.get("name")))
+        if spec.email and cur.get("email") and spec.email.lower() != cur.get("email", "").lower():
+            raise NetBirdInputError("%s has email %s, not %s: NetBird cannot change a user's email"
+                                    % (label, cur.get("email"), spec.email))
+        cur_role = (cur.get("role") or "").lower()
+        cur_groups = sorted(cur.get("auto_groups") or [])
+        cur_blocked = bool(cur.get("is_blocked"))
+        is_self = bool(cur.get("is_current"))
+        pending = bool(cur.get("pending_approval"))
+
+        role = spec.role if spec.role is not None else cur_role
+        groups = self.resolve_groups(spec, cur_groups)
+        if groups is None:
+            groups = cur_groups
+        blocked = cur_blocked if spec.blocked is None else bool(spec.blocked)
+        if pending and not blocked:
+            plan.warnings.append("%s is pending approval: netbird_user never unblocks or approves it; "
+                                 "use netbird_ops.netbird.netbird_user_approval" % label)
+            blocked = cur_blocked
+
+        if role != cur_role:
+            if is_self:
+                raise NetBirdInputError("%s: you cannot change your own role (%s -> %s); NetBird refuses it, use another admin's token"
+                                        % (label, cur_role, role))
+            if cur.get("is_service_user") and role == "owner":
+                raise NetBirdInputError("%s: %s owner is not allowed for a service user" % (label, spec.opt("role")))
+            actor = self.current_user()
+            actor_role = (actor or {}).get("role")
+            if role == "owner" and actor_role and actor_role != "owner":
+                raise NetBirdInputError("%s: only the owner can give the owner role; the token's user is %s" % (label, actor_role))
+            if cur_role == "owner" and actor_role and actor_role != "owner":
+                raise NetBirdInputError("%s: only the owner can take the owner role away" % label)
+            if role == "owner":
+                plan.warnings.append("%s becomes the account owner: NetBird demotes the current owner (the token's user) to admin"
+                                     % label)
+                if cur.get("status") == "invited":
+                    plan.warnings.append("%s has not accepted the invite yet (status invited) but is made owner" % label)
+        if blocked != cur_blocked:
+            if is_self:
+                raise NetBirdInputError("%s: you cannot block or unblock your own user (NetBird refuses it)" % label)
+            if blocked and (role == "owner" or cur_role == "owner"):
+                raise NetBirdInputError("%s: the owner cannot be blocked (NetBird refuses it)" % label)
+
+        if role != cur_role or groups != cur_groups or blocked != cur_blocked:
+            if groups != cur_groups:
+                self._require_valid_ids(spec, [g for g in groups if g not in cur_groups])
+            plan.action = "update"
+            plan.put_body = {"role": role, "auto_groups": groups, "is_blocked": blocked}
+        predicted = dict(cur)
+        predicted.update({"role": role, "auto_groups": groups, "is_blocked": blocked})
+        if blocked and not cur_blocked:
+            predicted["status"] = "blocked"
+        elif cur_blocked and not blocked:
+            predicted["status"] = "active"
+        plan.predicted = predicted
+
+        if spec.resend_invite:
+            if cur.get("is_service_user"):
+                raise NetBirdInputError("%s: resend_invite does not apply to service users" % label)
+            if cur.get("status") == "invited":
+                plan.invite = True
+        if spec.password_change:
+            if not is_self:
+                raise NetBirdInputError("%s: old_password/new_password change only the token's own password; %s is another user"
+                                        % (label, label))
+            plan.password = True
+        return plan
+
+    def _plan_absent(self, plan):
+        spec, cur = plan.spec, plan.current
+        if cur is None:
+            plan.predicted = None
+            return plan
+        label = user_label(cur)
+        if cur.get("is_current"):
+            raise NetBirdInputError("%s: you cannot delete your own user (NetBird refuses self deletion)" % label)
+        if (cur.get("role") or "").lower() == "owner":
+            raise NetBirdInputError("%s: the owner cannot be deleted; transfer ownership first" % label)
+        plan.action = "delete"
+        if not cur.get("is_service_user"):
+            plan.peers = self.peers_of(cur.get("id"))
+            if plan.peers is None:
+                plan.warnings.append("%s will be deleted together with every peer it registered" % label)
+            elif plan.peers:
+                plan.warnings.append("%s will be deleted together with its %d peer%s (NetBird deletes a user's peers with it)"
+                                     % (label, plan.peers, "" if plan.peers == 1 else "s"))
+        return plan
+
+    # -- diff --------------------------------------------------------------------------------
+    def diff_view(self, raw, peers=None):
+        if raw is None:
+            return {"state": "absent"}
+        view = {
+            "state": "present",
+            "email": raw.get("email") or "",
+            "name": raw.get("name"),
+            "service_user": bool(raw.get("is_service_user")),
+            "role": raw.get("role"),
+            "auto_groups": self.groups.to_names(raw.get("auto_groups") or []) if self.groups.readable else sorted(raw.get("auto_groups") or []),
+            "blocked": bool(raw.get("is_blocked")),
+        }
+        if raw.get("pending_approval"):
+            view["pending_approval"] = True
+        if peers is not None:
+            view["peers"] = peers
+        return view
+
+    def diff(self, plan):
+        before = self.diff_view(plan.current, peers=plan.peers)
+        after = self.diff_view(plan.predicted if plan.spec.state == "present" else None)
+        label = user_key(plan.current or plan.predicted or {}) or plan.spec.label
+        return {"before": before, "after": after, "before_header": label, "after_header": label}
+
+    # -- applying ----------------------------------------------------------------------------
+    def apply(self, plan):
+        """Carry out one plan. Returns (raw user afterwards or None, one-time password or None)."""
+        if self.check_mode or not plan.changed:
+            return plan.predicted, None
+        if plan.action == "create":
+            return self._apply_create(plan)
+        if plan.action == "delete":
+            try:
+                self.client.delete("/users/%s" % quote_segment(plan.current["id"]))
+            except NetBirdAPIError as exc:
+                if exc.status != 404:
+                    raise
+                plan.warnings.append("%s was already deleted by someone else" % user_label(plan.current))
+            return None, None
+        user = plan.current
+        if plan.action == "update":
+            user = self._put(plan.current, plan.put_body, plan.spec)
+        if plan.invite:
+            self.client.request("POST", "/users/%s/invite" % quote_segment(plan.current["id"]), idempotent=True)
+        if plan.password:
+            self.client.put("/users/%s/password" % quote_segment(plan.current["id"]),
+                            {"old_password": plan.spec.old_password, "new_password": plan.spec.new_password})
+        return user, None
+
+    def _put(self, current, body, spec):
+        try:
+            return self.client.put("/users/%s" % quote_segment(current["id"]), body)
+        except NetBirdAPIError as exc:
+            if exc.status == 404:
+                exc.hint = "%s was deleted by someone else after it was read" % user_label(current)
+            raise
+
+    def _apply_create(self, plan):
+        spec = plan.spec
+        try:
+            created = self.client.post("/users", plan.create_body)
+        except AmbiguousWriteError as exc:
+            created = self._find_after_ambiguous_create(spec)
+            if created is None:
+                created = self.client.post("/users", plan.create_body)
+            else:
+                plan.warnings.append("%s: the answer to the create request was lost (%s) but the user exists now; "
+                                     "a one-time password, if the server made one, could not be read" % (spec.label, exc))
+        except NetBirdAPIError as exc:
+            if exc.status == 412 and not spec.service_user:
+                exc.hint = ("The server has no identity provider that can create users (no IdP manager, or local users disabled); "
+                            "create the user in your IdP, or use service_user: true")
+                raise
+            if exc.status != 409:
+                raise
+            # Raced by another writer: take the user it created and converge on it.
+            created = self._find_after_ambiguous_create(spec)
+            if created is None:
+                raise
+            plan.warnings.append("%s was created concurrently by another client; updated it instead" % spec.label)
+            plan.current = created
+            plan.action = "none"
+            plan.put_body = None
+            plan = self._plan_update(plan)
+            user, _pw = self.apply(plan)
+            return user, None
+        password = None
+        if isinstance(created, dict):
+            password = created.pop("password", None)
+        if plan.put_body is not None:
+            try:
+                created = self._put(created, plan.put_body, spec)
+            except NetBirdError as exc:
+                raise PartialCreateError(spec, created, password, exc)
+        return created, password
+
+    def _find_after_ambiguous_create(self, spec):
+        users = self.client.get_list("/users", params={"service_user": "true" if spec.service_user else "false"})
+        return self.find(spec, users=users)
+
+
+class PartialCreateError(NetBirdError):
+    """The user was created but a follow-up write (block) failed."""
+
+    def __init__(self, spec, created, password, cause):
+        self.spec = spec
+        self.created = created
+        self.password = password
+        self.cause = cause
+        super().__init__("%s was created (id %s) but blocking it failed: %s" % (spec.label, (created or {}).get("id"), cause))

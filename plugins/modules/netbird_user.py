@@ -1,0 +1,354 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) netbird_ops.netbird contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: netbird_user
+short_description: Manage NetBird users and service users
+version_added: 0.1.0
+description:
+  - Creates, updates and deletes users of a NetBird account through the management REST API, idempotently.
+  - Regular users are identified by O(email) (case-insensitively), service users by O(name), any user by O(user_id).
+  - Omitted options leave the user as it is. NetBird's update call replaces C(role), C(auto_groups) and C(is_blocked)
+    together, so the module reads the user, merges the options the task set, and always writes all three.
+  - A regular user is created through the server's identity provider. With an external IdP it is invited by email
+    (status C(invited)); with NetBird's embedded IdP the server returns a one-time password, which the module
+    returns once in RV(password). Without an IdP manager the server refuses (HTTP 412) and the module says so.
+  - Deleting a regular user makes the server delete every peer that user registered; the module warns with the
+    number of peers, and diff mode shows it. Blocking (O(blocked=true)) is the reversible alternative.
+  - A user who is pending approval is never approved or unblocked by this module;
+    use M(netbird_ops.netbird.netbird_user_approval).
+  - With O(users), many users are handled in one module run (one user list request and at most one group list
+    request in total), which is much faster than a loop.
+author:
+  - netbird_ops.netbird contributors
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - netbird_ops.netbird.netbird
+  - netbird_ops.netbird.netbird.actiongroup
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Predicts the result without any write request.
+  diff_mode:
+    support: full
+    details:
+      - Shows the managed keys before and after, with group names; never a password.
+  platform:
+    support: full
+    platforms: all
+options:
+  state:
+    description:
+      - V(present) ensures the user exists with the given attributes; V(absent) deletes it.
+    type: str
+    choices: [present, absent]
+    default: present
+  user_id:
+    description:
+      - ID of the user. Identifies a regular or a service user.
+      - With O(state=present) the user must exist; a user is never created with a chosen ID.
+    type: str
+  email:
+    description:
+      - Email address of a regular user, compared case-insensitively. Identifies the user and is required to create one.
+      - Cannot be changed on an existing user.
+    type: str
+  name:
+    description:
+      - Display name. Required to create a regular user; identifies a service user (with O(service_user=true)).
+      - NetBird cannot rename users: a different name on an existing regular user gives a warning and no change.
+    type: str
+  service_user:
+    description:
+      - Whether the user is a service user (a non-human identity for automation, with personal access tokens).
+      - When omitted, V(false) for a new user; an existing user found by O(user_id) is taken as it is.
+      - Cannot be changed after creation.
+    type: bool
+    aliases: [is_service_user]
+  role:
+    description:
+      - Role of the user, case-insensitive. One of V(owner), V(admin), V(user), V(billing_admin), V(auditor), V(network_admin).
+      - When omitted, an existing user keeps its role and a new user gets V(user).
+      - V(owner) cannot be given at creation, nor to a service user. Giving V(owner) to another user transfers ownership
+        and NetBird demotes the current owner to V(admin).
+      - You cannot change your own role (the token's user).
+    type: str
+  auto_groups:
+    description:
+      - Groups (names or IDs) whose membership the user's peers get automatically.
+      - Compared as a set; order and duplicates do not matter. Unknown names, ambiguous names and the C(All) group
+        are refused before any write.
+      - When omitted, the user's groups are left as they are. An empty list with O(auto_groups_mode=replace) removes all.
+    type: list
+    elements: str
+    aliases: [groups]
+  auto_groups_mode:
+    description:
+      - How O(auto_groups) applies to the user's current groups.
+      - V(replace) makes them exactly O(auto_groups); V(add) adds the listed groups; V(remove) removes them.
+      - V(add) and V(remove) leave groups alone that something else manages, such as IdP (JWT) group sync.
+    type: str
+    choices: [replace, add, remove]
+    default: replace
+  blocked:
+    description:
+      - Whether the user is blocked. A blocked user cannot log in and the login of its SSO peers expires.
+      - When omitted, left as it is. V(true) at creation creates the user, then blocks it (reported as one change).
+      - You cannot block yourself or the owner.
+    type: bool
+    aliases: [is_blocked]
+  resend_invite:
+    description:
+      - Send the invite again when the user's status is C(invited) (external IdP). No change for any other status.
+    type: bool
+    default: false
+  old_password:
+    description:
+      - Current password of the token's own user, to change it to O(new_password). Embedded IdP only.
+      - Must be given together with O(new_password). A password change always reports a change, since the current
+        password cannot be read back.
+    type: str
+  new_password:
+    description:
+      - New password of the token's own user. See O(old_password).
+    type: str
+  users:
+    description:
+      - Batch mode. Each element takes the per-user options of this module (O(users[].state) included) and is handled
+        as if it were its own task, in one module run.
+      - All elements are validated and planned before the first write. If a write fails part-way, the error says
+        which users were already changed and which were not attempted.
+      - Mutually exclusive with the single-user options.
+    type: list
+    elements: dict
+    suboptions:
+      state:
+        description: See O(state).
+        type: str
+        choices: [present, absent]
+        default: present
+      user_id:
+        description: See O(user_id).
+        type: str
+      email:
+        description: See O(email).
+        type: str
+      name:
+        description: See O(name).
+        type: str
+      service_user:
+        description: See O(service_user).
+        type: bool
+        aliases: [is_service_user]
+      role:
+        description: See O(role).
+        type: str
+      auto_groups:
+        description: See O(auto_groups).
+        type: list
+        elements: str
+        aliases: [groups]
+      auto_groups_mode:
+        description: See O(auto_groups_mode).
+        type: str
+        choices: [replace, add, remove]
+        default: replace
+      blocked:
+        description: See O(blocked).
+        type: bool
+        aliases: [is_blocked]
+      resend_invite:
+        description: See O(resend_invite).
+        type: bool
+        default: false
+      old_password:
+        description: See O(old_password).
+        type: str
+      new_password:
+        description: See O(new_password).
+        type: str
+notes:
+  - The one-time password in RV(password) is shown only once by the server. Register the result and use C(no_log)
+    on tasks that print it; the role M(netbird_ops.netbird.onboarding) does this for you.
+seealso:
+  - module: netbird_ops.netbird.netbird_user_info
+  - module: netbird_ops.netbird.netbird_user_approval
+  - name: NetBird users API
+    description: NetBird's REST API reference for users.
+    link: https://docs.netbird.io/api/resources/users
+'''
+
+EXAMPLES = r'''
+- name: Invite a developer (external IdP) or create them with a one-time password (embedded IdP)
+  netbird_ops.netbird.netbird_user:
+    email: alice@example.com
+    name: Alice Example
+    role: user
+    auto_groups: [developers, vpn-users]
+  register: alice
+  no_log: true  # the result may carry a one-time password
+
+- name: Make Bob an admin, leaving his groups and blocked state as they are
+  netbird_ops.netbird.netbird_user:
+    email: bob@example.com
+    role: admin
+
+- name: Add a group without touching the groups that IdP sync manages
+  netbird_ops.netbird.netbird_user:
+    email: bob@example.com
+    auto_groups: [oncall]
+    auto_groups_mode: add
+
+- name: Offboard reversibly by blocking
+  netbird_ops.netbird.netbird_user:
+    email: carol@example.com
+    blocked: true
+
+- name: Delete a user (the server also deletes every peer the user registered)
+  netbird_ops.netbird.netbird_user:
+    email: dave@example.com
+    state: absent
+
+- name: A service user for CI
+  netbird_ops.netbird.netbird_user:
+    name: ci-pipeline
+    service_user: true
+    role: network_admin
+
+- name: Many users in one run
+  netbird_ops.netbird.netbird_user:
+    users:
+      - email: erin@example.com
+        name: Erin
+        auto_groups: [developers]
+      - email: frank@example.com
+        name: Frank
+        role: auditor
+      - name: backup-bot
+        service_user: true
+      - email: old@example.com
+        state: absent
+  register: batch
+  no_log: true
+
+- name: Change the token owner's own password (embedded IdP)
+  netbird_ops.netbird.netbird_user:
+    old_password: "{{ current_password }}"
+    new_password: "{{ new_password }}"
+'''
+
+RETURN = r'''
+user:
+  description:
+    - The user after the task (in check mode: as it would be). Not returned in batch mode.
+    - After O(state=absent), the user as it was before the deletion, or V(null) if it did not exist.
+  returned: when O(users) is not used
+  type: dict
+  contains:
+    id:
+      description: User ID. V(null) for a user that check mode would create.
+      type: str
+      sample: google-oauth2|110467291284740123456
+    email:
+      description: Email address; empty for service users.
+      type: str
+      sample: alice@example.com
+    name:
+      description: Display name, or the service user's name.
+      type: str
+      sample: Alice Example
+    role:
+      description: Role.
+      type: str
+      sample: user
+    status:
+      description: C(active), C(invited) or C(blocked).
+      type: str
+      sample: active
+    auto_groups:
+      description: IDs of the user's auto groups, sorted.
+      type: list
+      elements: str
+      sample: [ch8i4ug6lnn4g9hqv7m0]
+    auto_groups_names:
+      description: Names of the user's auto groups, sorted.
+      type: list
+      elements: str
+      returned: when the group list was read (group names were used, or something changed) and the token may read groups
+      sample: [developers]
+    is_service_user:
+      description: Whether this is a service user.
+      type: bool
+    is_blocked:
+      description: Whether the user is blocked.
+      type: bool
+    pending_approval:
+      description: Whether the user waits for an admin's approval.
+      type: bool
+    is_current:
+      description: Whether this is the token's own user.
+      type: bool
+    last_login:
+      description: Time of the last login; C(0001-01-01T00:00:00Z) if never.
+      type: str
+    issued:
+      description: How the user was created, C(api) or C(integration).
+      type: str
+password:
+  description:
+    - One-time password of a regular user just created through NetBird's embedded IdP.
+    - The server shows it only once; store it safely. Never shown in diffs or warnings.
+  returned: when the server returned a one-time password
+  type: str
+  sample: 'aB3$dEf6hI9jKlMn'
+users:
+  description: Batch mode results, one per element of O(users), in order.
+  returned: when O(users) is used
+  type: list
+  elements: dict
+  contains:
+    user:
+      description: The user after the change, as in RV(user).
+      type: dict
+    changed:
+      description: Whether this element changed anything.
+      type: bool
+    action:
+      description: C(create), C(update), C(delete) or C(none).
+      type: str
+    password:
+      description: One-time password, as in RV(password).
+      type: str
+      returned: when the server returned one
+peers_deleted:
+  description: How many peers the server deleted (or would delete, in check mode) with each regular user this task deleted.
+  returned: when a regular user is deleted
+  type: dict
+  sample: {dave@example.com: 2}
+'''
+
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._module import NetBirdModule
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._runner import run_user_specs
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import USER_ENTRY_KEYS, user_entry_argument_spec
+
+
+def main():
+    argument_spec = user_entry_argument_spec()
+    argument_spec["users"] = dict(type="list", elements="dict", options=user_entry_argument_spec())
+    module = NetBirdModule(
+        argument_spec,
+        supports_check_mode=True,
+        mutually_exclusive=[("users", key) for key in USER_ENTRY_KEYS],
+        required_together=[("old_password", "new_password")],
+    )
+    module.run(run_user_specs)
+
+
+if __name__ == "__main__":
+    main()

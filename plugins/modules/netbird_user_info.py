@@ -1,0 +1,252 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) netbird_ops.netbird contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: netbird_user_info
+short_description: List and filter NetBird users
+version_added: 0.1.0
+description:
+  - Lists the users of a NetBird account, regular and service users, optionally filtered.
+  - All filters are optional and combine with AND. The list is read once; filters other than O(service_user) apply
+    client-side, since NetBird has no search by ID or email.
+  - With O(current=true), returns only the token's own user, read from C(/api/users/current).
+  - Each user carries the names of its auto groups when the token may read groups; a token that may not (role
+    C(user)) still gets the users, without names.
+author:
+  - netbird_ops.netbird contributors
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - netbird_ops.netbird.netbird
+  - netbird_ops.netbird.netbird.actiongroup
+attributes:
+  check_mode:
+    support: full
+    details:
+      - This module never changes anything.
+  diff_mode:
+    support: N/A
+    details:
+      - This module never changes anything.
+  platform:
+    support: full
+    platforms: all
+options:
+  current:
+    description:
+      - Return only the token's own user.
+      - Service users' tokens cannot use this (NetBird answers 403); filter by O(name) instead.
+    type: bool
+    default: false
+  user_id:
+    description: Only the user with this ID.
+    type: str
+  email:
+    description: Only users with this email address (case-insensitive).
+    type: str
+  name:
+    description: Only users with this display name (case-sensitive, exact).
+    type: str
+  role:
+    description: Only users with this role (case-insensitive).
+    type: str
+    choices: [owner, admin, user, billing_admin, auditor, network_admin]
+  status:
+    description: Only users with this status.
+    type: str
+    choices: [active, invited, blocked]
+  service_user:
+    description:
+      - V(true) for service users only, V(false) for regular users only. Filtered by the server.
+    type: bool
+    aliases: [is_service_user]
+  pending_approval:
+    description: Only users whose approval is (V(true)) or is not (V(false)) pending.
+    type: bool
+  blocked:
+    description: Only users who are (V(true)) or are not (V(false)) blocked.
+    type: bool
+    aliases: [is_blocked]
+seealso:
+  - module: netbird_ops.netbird.netbird_user
+  - module: netbird_ops.netbird.netbird_user_approval
+'''
+
+EXAMPLES = r'''
+- name: All admins
+  netbird_ops.netbird.netbird_user_info:
+    role: admin
+  register: admins
+
+- name: Who am I?
+  netbird_ops.netbird.netbird_user_info:
+    current: true
+  register: me
+
+- name: Users waiting for approval
+  netbird_ops.netbird.netbird_user_info:
+    pending_approval: true
+  register: pending
+
+- name: Blocked regular users
+  netbird_ops.netbird.netbird_user_info:
+    service_user: false
+    blocked: true
+  register: blocked
+
+- name: Show their emails
+  ansible.builtin.debug:
+    msg: "{{ blocked.users | map(attribute='email') | list }}"
+
+- name: Service users, with connection options set once for the whole play
+  module_defaults:
+    group/netbird_ops.netbird.netbird:
+      api_url: https://netbird.example.com
+      api_token: "{{ vault_netbird_token }}"
+  block:
+    - name: List service users
+      netbird_ops.netbird.netbird_user_info:
+        service_user: true
+      register: service_users
+'''
+
+RETURN = r'''
+users:
+  description: The matching users, sorted by email, then name. Always a list, possibly empty.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: User ID.
+      type: str
+      sample: google-oauth2|110467291284740123456
+    email:
+      description: Email address; empty for service users.
+      type: str
+      sample: alice@example.com
+    name:
+      description: Display name, or the service user's name.
+      type: str
+      sample: Alice Example
+    role:
+      description: Role.
+      type: str
+      sample: admin
+    status:
+      description: C(active), C(invited) or C(blocked).
+      type: str
+      sample: active
+    auto_groups:
+      description: IDs of the user's auto groups, sorted.
+      type: list
+      elements: str
+      sample: [ch8i4ug6lnn4g9hqv7m0]
+    auto_groups_names:
+      description: Names of the user's auto groups, sorted.
+      type: list
+      elements: str
+      returned: when the token may read groups
+      sample: [developers]
+    is_service_user:
+      description: Whether this is a service user.
+      type: bool
+    is_blocked:
+      description: Whether the user is blocked.
+      type: bool
+    pending_approval:
+      description: Whether the user waits for an admin's approval.
+      type: bool
+    is_current:
+      description: Whether this is the token's own user.
+      type: bool
+    last_login:
+      description: Time of the last login; C(0001-01-01T00:00:00Z) if never.
+      type: str
+    issued:
+      description: How the user was created, C(api) or C(integration).
+      type: str
+    permissions:
+      description: The user's permissions, as NetBird reports them.
+      type: dict
+      returned: with O(current=true)
+'''
+
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdAPIError
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._groups import GroupResolver
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._module import NetBirdModule
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import ROLES, public_user
+
+
+def matches(user, params):
+    if params["user_id"] is not None and user.get("id") != params["user_id"]:
+        return False
+    if params["email"] is not None and (user.get("email") or "").lower() != params["email"].strip().lower():
+        return False
+    if params["name"] is not None and user.get("name") != params["name"]:
+        return False
+    if params["role"] is not None and (user.get("role") or "").lower() != params["role"].lower():
+        return False
+    if params["status"] is not None and user.get("status") != params["status"]:
+        return False
+    for option, key in (("service_user", "is_service_user"), ("pending_approval", "pending_approval"), ("blocked", "is_blocked")):
+        if params[option] is not None and bool(user.get(key)) != params[option]:
+            return False
+    return True
+
+
+def run(nb):
+    params = nb.params
+    client = nb.client
+    if params["current"]:
+        try:
+            raw_users = [client.get("/users/current")]
+        except NetBirdAPIError as exc:
+            if exc.status == 403 and "blocked" not in exc.message and "pending" not in exc.message:
+                exc.hint = ("NetBird does not answer /api/users/current for a service user's token; "
+                            "use netbird_user_info with name (and service_user: true) to read a service user")
+            raise
+    else:
+        query = None
+        if params["service_user"] is not None:
+            query = {"service_user": "true" if params["service_user"] else "false"}
+        raw_users = client.get_list("/users", params=query)
+    selected = [u for u in raw_users if matches(u, params)]
+    groups = GroupResolver(client)
+    if selected and any(u.get("auto_groups") for u in selected):
+        if not groups.load():
+            nb.warn("auto_groups_names are not returned: the token may not read groups (%s)" % groups.read_error)
+    else:
+        groups.seed([])
+    users = []
+    for raw in selected:
+        user = public_user(raw, groups)
+        if "permissions" in raw:
+            user["permissions"] = raw["permissions"]
+        users.append(user)
+    users.sort(key=lambda u: ((u.get("email") or "").lower(), u.get("name") or "", u.get("id") or ""))
+    return {"changed": False, "users": users}
+
+
+def main():
+    argument_spec = dict(
+        current=dict(type="bool", default=False),
+        user_id=dict(type="str"),
+        email=dict(type="str"),
+        name=dict(type="str"),
+        role=dict(type="str", choices=list(ROLES)),
+        status=dict(type="str", choices=["active", "invited", "blocked"]),
+        service_user=dict(type="bool", aliases=["is_service_user"]),
+        pending_approval=dict(type="bool"),
+        blocked=dict(type="bool", aliases=["is_blocked"]),
+    )
+    module = NetBirdModule(argument_spec, supports_check_mode=True)
+    module.run(run)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,320 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unit tests of the API client, with HTTP mocked at the requests transport adapter."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+from requests.adapters import BaseAdapter
+from requests.structures import CaseInsensitiveDict
+
+from ansible_collections.netbird_ops.netbird.plugins.module_utils import _api
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import (
+    AmbiguousWriteError,
+    NetBirdAPIError,
+    NetBirdClient,
+    NetBirdInputError,
+    auth_header,
+    normalize_base_url,
+    parse_retry_after,
+)
+
+PAT = "nbp_" + "A" * 30 + "abcdef"
+
+
+class FakeAdapter(BaseAdapter):
+    """Returns scripted answers: (status, body[, headers]) tuples or exceptions, in order."""
+
+    def __init__(self, answers):
+        super().__init__()
+        self.answers = list(answers)
+        self.sent = []
+
+    def send(self, request, **kwargs):  # pylint: disable=arguments-differ
+        self.sent.append((request, kwargs))
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        status, body = answer[0], answer[1]
+        headers = answer[2] if len(answer) > 2 else {}
+        response = requests.Response()
+        response.status_code = status
+        response.headers = CaseInsensitiveDict({"Content-Type": "application/json", "X-Request-Id": "req-1"})
+        response.headers.update(headers)
+        if isinstance(body, (dict, list)) or body is None and status != 204:
+            payload = json.dumps(body).encode()
+        else:
+            payload = (body or "").encode()
+        response._content = payload  # pylint: disable=protected-access
+        response.url = request.url
+        response.request = request
+        return response
+
+    def close(self):
+        pass
+
+
+def make_client(answers, **kwargs):
+    adapter = FakeAdapter(answers)
+    session = requests.Session()
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    sleeps = []
+    kwargs.setdefault("retries", 3)
+    client = NetBirdClient(kwargs.pop("url", "https://nb.example.com"), kwargs.pop("token", PAT), session=session,
+                           sleep=sleeps.append, rand=lambda: 0.5, **kwargs)
+    return client, adapter, sleeps
+
+
+@pytest.mark.parametrize("given,expected", [
+    ("https://api.netbird.io", "https://api.netbird.io"),
+    ("https://api.netbird.io/", "https://api.netbird.io"),
+    ("https://api.netbird.io/api", "https://api.netbird.io"),
+    ("https://api.netbird.io/api/", "https://api.netbird.io"),
+    ("https://nb.example.com:33073/prefix/api", "https://nb.example.com:33073/prefix"),
+    ("nb.example.com", "https://nb.example.com"),
+    ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+])
+def test_base_url_normalisation(given, expected):
+    assert normalize_base_url(given) == expected
+
+
+@pytest.mark.parametrize("bad", ["", "ftp://x", "https://x/api?x=1", "https://"])
+def test_bad_base_url(bad):
+    with pytest.raises(NetBirdInputError, match="api_url"):
+        normalize_base_url(bad)
+
+
+def test_auth_header_schemes():
+    assert auth_header(PAT) == "Token " + PAT
+    assert auth_header("eyJhbGciOi.x.y") == "Bearer eyJhbGciOi.x.y"
+    with pytest.raises(NetBirdInputError, match="api_token is empty"):
+        auth_header("")
+    with pytest.raises(NetBirdInputError, match="white space"):
+        auth_header("nbp_abc def")
+
+
+def test_request_headers_and_url():
+    client, adapter, _ = make_client([(200, [])], url="https://nb.example.com/api/")
+    assert client.get_list("/users", params={"service_user": "false"}) == []
+    request, kwargs = adapter.sent[0]
+    assert request.url == "https://nb.example.com/api/users?service_user=false"
+    assert request.headers["Authorization"] == "Token " + PAT
+    assert request.headers["User-Agent"].startswith("netbird_ops.netbird/")
+    assert "terraform" not in request.headers["User-Agent"].lower()
+    assert kwargs["timeout"] == 30
+    assert kwargs["verify"] not in (False, None)  # True, or the REQUESTS_CA_BUNDLE requests merges in
+
+
+def test_tls_options():
+    client, adapter, _ = make_client([(200, [])], ca_path="/etc/ca.pem")
+    client.get_list("/users")
+    assert adapter.sent[0][1]["verify"] == "/etc/ca.pem"
+    client, adapter, _ = make_client([(200, [])], validate_certs=False, ca_path="/etc/ca.pem")
+    client.get_list("/users")
+    assert adapter.sent[0][1]["verify"] is False
+
+
+def test_timeout_option():
+    client, adapter, _ = make_client([(200, {})], timeout=7)
+    client.get("/users/current")
+    assert adapter.sent[0][1]["timeout"] == 7
+
+
+def test_null_list_is_empty():
+    client, _, _ = make_client([(200, None)])
+    assert client.get_list("/users/u1/tokens") == []
+
+
+def test_non_list_where_list_expected():
+    client, _, _ = make_client([(200, {"x": 1})])
+    with pytest.raises(NetBirdAPIError, match="expected a JSON list"):
+        client.get_list("/users")
+
+
+def test_error_carries_method_path_status_message_request_id():
+    client, _, _ = make_client([(422, {"message": "unknown user role boss", "code": 422}, {"X-Request-Id": "abc123"})])
+    with pytest.raises(NetBirdAPIError) as info:
+        client.post("/users", {"role": "boss"})
+    err = info.value
+    assert (err.method, err.path, err.status, err.request_id) == ("POST", "/api/users", 422, "abc123")
+    assert str(err) == "POST /api/users failed with HTTP 422 Unprocessable Entity: unknown user role boss (X-Request-Id abc123)"
+
+
+@pytest.mark.parametrize("status,message", [(401, "token invalid"), (404, "invalid token: pat: 0af3 not found")])
+def test_rejected_token_is_explained_without_the_token(status, message):
+    client, _, _ = make_client([(status, {"message": message, "code": status})])
+    with pytest.raises(NetBirdAPIError) as info:
+        client.get_list("/users")
+    text = str(info.value)
+    assert "The API token was rejected" in text
+    assert "HTTP %d" % status in text
+    assert PAT not in text
+
+
+def test_user_not_found_is_not_a_token_error():
+    client, _, _ = make_client([(404, {"message": "user: abc not found", "code": 404})])
+    with pytest.raises(NetBirdAPIError) as info:
+        client.put("/users/abc", {})
+    assert "token" not in str(info.value)
+
+
+def test_token_is_redacted_from_server_messages():
+    client, _, _ = make_client([(400, {"message": "bad header Token %s" % PAT, "code": 400})])
+    with pytest.raises(NetBirdAPIError) as info:
+        client.get("/users/current")
+    assert PAT not in str(info.value)
+    assert "********" in str(info.value)
+
+
+def test_html_error_body_is_summarised():
+    html = "<html><head><style>x{}</style></head><body><h1>502 Bad Gateway</h1><p>nginx</p></body></html>"
+    client, _, _ = make_client([(500, html, {"Content-Type": "text/html"})])
+    with pytest.raises(NetBirdAPIError) as info:
+        client.get_list("/users")
+    text = str(info.value)
+    assert "non-JSON body (text/html): 502 Bad Gateway nginx" in text
+    assert "<" not in text
+
+
+def test_html_success_body_is_an_error():
+    client, _, _ = make_client([(200, "<html>login</html>", {"Content-Type": "text/html"})])
+    with pytest.raises(NetBirdAPIError, match="non-JSON body"):
+        client.get_list("/users")
+
+
+def test_empty_error_body():
+    client, _, _ = make_client([(500, "")])
+    with pytest.raises(NetBirdAPIError, match="empty response body"):
+        client.get_list("/users")
+
+
+def test_redirect_is_refused():
+    client, adapter, _ = make_client([(302, "", {"Location": "https://evil.example.com/api/users"})])
+    with pytest.raises(NetBirdAPIError, match="redirect to https://evil.example.com/api/users refused"):
+        client.get_list("/users")
+    assert len(adapter.sent) == 1  # not followed: the token is never sent to the other URL
+
+
+@pytest.mark.parametrize("status", [429, 502, 503, 504])
+def test_get_retried_on_retryable_status(status):
+    client, adapter, sleeps = make_client([(status, {"message": "x", "code": status}), (200, [])])
+    assert client.get_list("/users") == []
+    assert len(adapter.sent) == 2
+    assert len(sleeps) == 1
+
+
+def test_no_retry_on_500_or_4xx():
+    for status in (500, 400, 403, 409, 422):
+        client, adapter, sleeps = make_client([(status, {"message": "x", "code": status})])
+        with pytest.raises(NetBirdAPIError):
+            client.get_list("/users")
+        assert len(adapter.sent) == 1 and not sleeps
+
+
+def test_backoff_is_exponential_with_jitter_and_bounded():
+    answers = [(503, {"message": "x", "code": 503})] * 4
+    client, adapter, sleeps = make_client(answers, retries=3, backoff_base=1.0)
+    with pytest.raises(NetBirdAPIError) as info:
+        client.get_list("/users")
+    assert len(adapter.sent) == 4
+    # equal jitter with rand()=0.5: 3/4 of 1, 2, 4
+    assert sleeps == [0.75, 1.5, 3.0]
+    assert "Gave up after 3 retries" in str(info.value)
+
+
+def test_jitter_range():
+    client, _, _ = make_client([])
+    for attempt in range(6):
+        client._rand = lambda: 0.0  # pylint: disable=protected-access
+        low = client._backoff(attempt)  # pylint: disable=protected-access
+        client._rand = lambda: 0.999999  # pylint: disable=protected-access
+        high = client._backoff(attempt)  # pylint: disable=protected-access
+        full = min(client.backoff_max, client.backoff_base * 2 ** attempt)
+        assert low == pytest.approx(full / 2) and high == pytest.approx(full, rel=1e-5)
+
+
+def test_retry_after_is_honoured():
+    client, _, sleeps = make_client([(429, {"message": "too many requests", "code": 429}, {"Retry-After": "7"}), (200, [])])
+    client.get_list("/users")
+    assert sleeps == [7.0]
+
+
+def test_retry_after_is_capped():
+    client, _, sleeps = make_client([(429, {"message": "x", "code": 429}, {"Retry-After": "86400"}), (200, [])])
+    client.get_list("/users")
+    assert sleeps == [120.0]
+
+
+def test_parse_retry_after():
+    assert parse_retry_after("3") == 3.0
+    assert parse_retry_after(None) is None
+    assert parse_retry_after("soon") is None
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == pytest.approx(10.0)
+
+
+def test_post_retried_on_429_only():
+    client, adapter, _ = make_client([(429, {"message": "too many requests", "code": 429}), (200, {"id": "u1"})])
+    assert client.post("/users", {"name": "x"}) == {"id": "u1"}
+    assert len(adapter.sent) == 2
+
+
+@pytest.mark.parametrize("status", [502, 503, 504])
+def test_post_is_never_blindly_resent_after_gateway_errors(status):
+    client, adapter, sleeps = make_client([(status, {"message": "x", "code": status}), (200, {"id": "u1"})])
+    with pytest.raises(AmbiguousWriteError):
+        client.post("/users", {"name": "x"})
+    assert len(adapter.sent) == 1 and not sleeps
+
+
+def test_post_not_resent_after_read_timeout():
+    client, adapter, _ = make_client([requests.exceptions.ReadTimeout("read timed out"), (200, {})])
+    with pytest.raises(AmbiguousWriteError, match="read timed out"):
+        client.post("/users", {"name": "x"})
+    assert len(adapter.sent) == 1
+
+
+def test_post_resent_after_refused_connection():
+    refused = requests.exceptions.ConnectionError("Max retries exceeded (Caused by NewConnectionError('Connection refused'))")
+    client, adapter, _ = make_client([refused, (200, {"id": "u"})])
+    assert client.post("/users", {"name": "x"}) == {"id": "u"}
+    assert len(adapter.sent) == 2
+
+
+def test_get_retried_after_reset_and_timeout():
+    reset = requests.exceptions.ConnectionError("('Connection aborted.', ConnectionResetError(104, 'Connection reset by peer'))")
+    client, adapter, _ = make_client([reset, requests.exceptions.ReadTimeout("x"), (200, [])])
+    assert client.get_list("/users") == []
+    assert len(adapter.sent) == 3
+    assert client.retry_summary().startswith("2 request(s) were retried")
+
+
+def test_transport_error_message_after_retries():
+    refused = requests.exceptions.ConnectionError("Max retries exceeded (Caused by NewConnectionError('Connection refused'))")
+    client, _, _ = make_client([refused] * 3, retries=2)
+    with pytest.raises(NetBirdAPIError) as info:
+        client.get_list("/users")
+    assert str(info.value).startswith("GET /api/users failed: connection refused after 2 retries")
+
+
+def test_tls_error_message():
+    client, _, _ = make_client([requests.exceptions.SSLError("certificate verify failed: self-signed certificate")])
+    with pytest.raises(NetBirdAPIError) as info:
+        client.get_list("/users")
+    text = str(info.value)
+    assert "TLS verification failed" in text and "ca_path" in text
+
+
+def test_zero_retries():
+    client, adapter, _ = make_client([(503, {"message": "x", "code": 503})], retries=0)
+    with pytest.raises(NetBirdAPIError):
+        client.get_list("/users")
+    assert len(adapter.sent) == 1
+
+
+def test_requests_missing_flag_exists():
+    assert _api.HAS_REQUESTS is True
+    assert _api.REQUESTS_IMPORT_ERROR is None
