@@ -6,7 +6,11 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 VENV ?= .venv
+override VENV := $(abspath $(VENV))
+export VENV
 PYTHON := $(VENV)/bin/python
+# Tools called by name from tests and scripts (ansible-playbook, ansible-doc, ...) come from the venv.
+export PATH := $(VENV)/bin:$(PATH)
 PYTEST_ARGS ?=
 # Stages of `make test`, in order.
 TEST_STAGES := venv pytest sanity lint build
@@ -61,7 +65,7 @@ demo: venv
 
 clean:
 	rm -rf build/ tests/output/ .pytest_cache/ .ansible/ changelogs/.plugin-cache.yaml tests/integration/inventory
-	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+	find . -path ./.venv -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV)
+	rm -rf .venv

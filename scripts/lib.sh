@@ -5,6 +5,7 @@
 # Repository (= collection) root, independent of the caller's working directory.
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${VENV:-${REPO_ROOT}/.venv}"
+[[ "${VENV}" == /* ]] || VENV="${REPO_ROOT}/${VENV}"
 COLLECTION_NAMESPACE="$(sed -n 's/^namespace:[[:space:]]*\([a-z0-9_]*\).*/\1/p' "${REPO_ROOT}/galaxy.yml")"
 COLLECTION_NAME="$(sed -n 's/^name:[[:space:]]*\([a-z0-9_]*\).*/\1/p' "${REPO_ROOT}/galaxy.yml")"
 export REPO_ROOT VENV COLLECTION_NAMESPACE COLLECTION_NAME

@@ -18,9 +18,14 @@ pick_python() {
         printf '%s\n' "${PYTHON}"
         return
     fi
+    # Look on PATH without our own venv (make puts .venv/bin first), so a changed base Python
+    # is noticed and a broken venv is never used to recreate itself.
+    local path_no_venv
+    path_no_venv="$(tr ':' '\n' <<<"${PATH}" | grep -vxF "${VENV}/bin" | paste -sd: -)"
     for candidate in python3.11 python3; do
-        if command -v "${candidate}" >/dev/null 2>&1 && python_ok "${candidate}"; then
-            command -v "${candidate}"
+        candidate="$(PATH="${path_no_venv}" command -v "${candidate}" 2>/dev/null)" || continue
+        if python_ok "${candidate}"; then
+            printf '%s\n' "${candidate}"
             return
         fi
     done
