@@ -87,10 +87,14 @@ class NetBirdModule:
 
     def run(self, func):
         """Call ``func(self)`` and exit; any NetBirdError becomes ``failed`` with a one-line message."""
+        error = None
         try:
             result = func(self)
         except NetBirdError as exc:
-            self.fail(exc, **(exc.extra or {}))
+            error = exc
+        if error is not None:
+            # outside the except block: an expected failure is one line, with no traceback attached
+            self.fail(error, **(error.extra or {}))
         self.exit(**result)
 
     def _add_retry_warning(self):

@@ -68,7 +68,9 @@ class Run:
         """Result dict of the (last) task with that name."""
         found = [r for r in self.results if r["task"] == task]
         assert found, "task %r has no result; tasks: %s\n%s" % (task, [r["task"] for r in self.results], self.output)
-        return found[-1]["result"]
+        result = dict(found[-1]["result"])
+        result["failed"] = found[-1]["status"] in ("failed", "ignored")
+        return result
 
     def status(self, task):
         return [r for r in self.results if r["task"] == task][-1]["status"]
