@@ -46,6 +46,11 @@ options:
   email:
     description: Email address of one user to act on (case-insensitive).
     type: str
+  emails:
+    description:
+      - Email addresses of several users to act on in one run (case-insensitive). Each is handled as with O(email).
+    type: list
+    elements: str
   all_pending:
     description: Act on every user who is pending approval (narrowed by O(email_domains)).
     type: bool
@@ -115,21 +120,35 @@ def _select(engine, params):
             selected.append(user)
         return selected
     if params["user_id"]:
-        found = [u for u in users if u.get("id") == params["user_id"]]
-        what = "user_id %s" % params["user_id"]
+        return _select_one(users, params["state"], user_id=params["user_id"])
+    if params["email"]:
+        return _select_one(users, params["state"], email=params["email"])
+    selected = []
+    for email in params["emails"]:
+        for user in _select_one(users, params["state"], email=email):
+            if user not in selected:
+                selected.append(user)
+    return selected
+
+
+def _select_one(users, state, user_id=None, email=None):
+    """The named user when it needs the action, [] when it is already done, an error when it cannot be done."""
+    if user_id:
+        found = [u for u in users if u.get("id") == user_id]
+        what = "user_id %s" % user_id
     else:
-        wanted = params["email"].strip().lower()
+        wanted = email.strip().lower()
         found = [u for u in users if (u.get("email") or "").lower() == wanted and not u.get("is_service_user")]
-        what = "email %s" % params["email"]
+        what = "email %s" % email
     if len(found) > 1:
         raise NetBirdInputError("%s matches %d users (%s); give user_id instead" % (what, len(found), ", ".join(u["id"] for u in found)))
     if not found:
-        if params["state"] == "approved":
+        if state == "approved":
             raise NetBirdInputError("no user with %s exists, so it cannot be approved" % what)
         return []
     user = found[0]
     if not user.get("pending_approval"):
-        if params["state"] == "rejected":
+        if state == "rejected":
             raise NetBirdInputError(
                 "%s (%s) is not pending approval (status %s): rejecting would delete an active user, so nothing was deleted; "
                 "use netbird_ops.netbird.netbird_user with state: absent to delete it" % (what, user.get("email") or user.get("name"), user.get("status")))
@@ -139,17 +158,22 @@ def _select(engine, params):
 
 def run(nb):
     params = nb.params
-    given = [key for key in ("user_id", "email") if params[key] is not None] + (["all_pending"] if params["all_pending"] else [])
+    given = [key for key in ("user_id", "email", "emails") if params[key] is not None] + (["all_pending"] if params["all_pending"] else [])
     if len(given) != 1:
-        raise NetBirdInputError("give exactly one of user_id, email or all_pending: true (got %s)" % (", ".join(given) or "none"))
+        raise NetBirdInputError("give exactly one of user_id, email, emails or all_pending: true (got %s)" % (", ".join(given) or "none"))
     if params["email_domains"] is not None and not params["all_pending"]:
         raise NetBirdInputError("email_domains applies only with all_pending: true")
     if params["email"] is not None and not EMAIL_RE.match(params["email"].strip()):
         raise NetBirdInputError("email %r is not an email address" % params["email"])
+    for index, email in enumerate(params["emails"] or []):
+        if not isinstance(email, str) or not EMAIL_RE.match(email.strip()):
+            raise NetBirdInputError("emails[%d] %r is not an email address" % (index, email))
     for domain in params["email_domains"] or []:
         if not domain or "@" in domain.strip().lstrip("@") or "." not in domain:
             raise NetBirdInputError("email_domains entry %r is not a domain name such as example.com" % domain)
     engine = UserEngine(nb.client, check_mode=nb.check_mode)
+    if params["emails"] == []:
+        return {"changed": False, "users": []}
     engine.load_users(service_user=None if params["user_id"] else False)
     selected = _select(engine, params)
     if selected:
@@ -229,13 +253,14 @@ def main():
         state=dict(type="str", choices=["approved", "rejected"], default="approved"),
         user_id=dict(type="str"),
         email=dict(type="str"),
+        emails=dict(type="list", elements="str"),
         all_pending=dict(type="bool", default=False),
         email_domains=dict(type="list", elements="str"),
     )
     module = NetBirdModule(
         argument_spec,
         supports_check_mode=True,
-        mutually_exclusive=[("user_id", "email")],
+        mutually_exclusive=[("user_id", "email", "emails")],
     )
     module.run(run)
 
