@@ -1,0 +1,934 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Contract tests: the local NetBird API emulator against the OpenAPI spec and netbird-api.md.
+
+Every API exchange made through the ``api`` fixture is validated: request bodies against the
+spec's request schema, successful bodies against the response schema for that path, method and
+status, and error bodies against ``ErrorResponse`` (plus the exact ``{"message", "code"}``
+shape).  The only schema adjustments are the documented real-server deviations in conftest.py
+(``Group.peers``/``resources`` and the token list are ``null`` when empty; ``ResourceType``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+import urllib.parse
+import uuid
+import zlib
+
+import pytest
+import requests
+
+ZERO_TIME = "0001-01-01T00:00:00Z"
+BASE62 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+# (method, path template) of everything the emulator serves under /api
+ENDPOINTS = [
+    ("GET", "/api/users"),
+    ("POST", "/api/users"),
+    ("GET", "/api/users/current"),
+    ("PUT", "/api/users/{userId}"),
+    ("DELETE", "/api/users/{userId}"),
+    ("POST", "/api/users/{userId}/invite"),
+    ("POST", "/api/users/{userId}/approve"),
+    ("DELETE", "/api/users/{userId}/reject"),
+    ("PUT", "/api/users/{userId}/password"),
+    ("GET", "/api/users/{userId}/tokens"),
+    ("POST", "/api/users/{userId}/tokens"),
+    ("GET", "/api/users/{userId}/tokens/{tokenId}"),
+    ("DELETE", "/api/users/{userId}/tokens/{tokenId}"),
+    ("GET", "/api/groups"),
+    ("POST", "/api/groups"),
+    ("GET", "/api/groups/{groupId}"),
+    ("PUT", "/api/groups/{groupId}"),
+    ("DELETE", "/api/groups/{groupId}"),
+    ("GET", "/api/peers"),
+]
+
+
+def b62_encode(number):
+    out = ""
+    while number:
+        number, rem = divmod(number, 62)
+        out = BASE62[rem] + out
+    return out or "0"
+
+
+def make_pat(secret):
+    """A PAT in NetBird's format, built independently of the emulator."""
+    assert len(secret) == 30
+    return "nbp_" + secret + b62_encode(zlib.crc32(secret.encode())).rjust(6, "0")
+
+
+def pat_is_well_formed(token):
+    if len(token) != 40 or not token.startswith("nbp_") or not all(c in BASE62 for c in token[4:]):
+        return False
+    number = 0
+    for char in token[34:]:
+        number = number * 62 + BASE62.index(char)
+    return number == zlib.crc32(token[4:34].encode())
+
+
+def q(value):
+    """URL-encode an id for use as a path segment."""
+    return urllib.parse.quote(value, safe="")
+
+
+def create_body(email="new@example.org", name="New User", role="user", groups=None, service=False):
+    body = {"role": role, "auto_groups": groups or [], "is_service_user": service}
+    if email is not None:
+        body["email"] = email
+    if name is not None:
+        body["name"] = name
+    return body
+
+
+def owner(api):
+    return api.json("GET", "/api/users/current")
+
+
+def find(users, user_id):
+    return next(u for u in users if u["id"] == user_id)
+
+
+def err(resp):
+    return resp.json()["message"]
+
+
+# ============================================================================================
+# the spec contract itself
+# ============================================================================================
+
+def test_spec_declares_every_emulated_endpoint(spec_contract):
+    for method, template in ENDPOINTS:
+        assert template in spec_contract.paths, template
+        assert method.lower() in spec_contract.paths[template], (method, template)
+    assert "get" not in spec_contract.paths["/api/users/{userId}"], "the spec routes no GET for a single user"
+
+
+def test_every_endpoint_success_matches_spec(api, spec_contract):
+    seeded = api.seed(groups=[{"name": "dev"}], users=[
+        {"email": "pending1@example.org", "name": "P1", "pending_approval": True, "peers": 1},
+        {"email": "pending2@example.org", "name": "P2", "pending_approval": True},
+        {"email": "member@example.org", "name": "Member", "auto_groups": ["dev"], "peers": 2},
+    ])
+    pending1, pending2, member = seeded["users"]
+    dev = seeded["groups"][0]["id"]
+    me = owner(api)
+    api.json("GET", "/api/users")
+    api.json("GET", "/api/users?service_user=false")
+    created = api.json("POST", "/api/users", create_body(groups=[dev]))
+    svc = api.json("POST", "/api/users", create_body(email=None, name="robot", service=True))
+    api.json("PUT", "/api/users/" + q(created["id"]), {"role": "admin", "auto_groups": [dev], "is_blocked": True})
+    api.json("POST", "/api/users/%s/approve" % q(pending1["id"]))
+    api.json("DELETE", "/api/users/%s/reject" % q(pending2["id"]))
+    api.json("PUT", "/api/users/%s/password" % q(me["id"]),
+             {"old_password": "Emulator-Owner-Pass1!", "new_password": "Another-Pass2?"})
+    assert api.json("GET", "/api/users/%s/tokens" % q(svc["id"])) is None
+    generated = api.json("POST", "/api/users/%s/tokens" % q(svc["id"]), {"name": "ci", "expires_in": 7})
+    token_id = generated["personal_access_token"]["id"]
+    api.json("GET", "/api/users/%s/tokens" % q(svc["id"]))
+    api.json("GET", "/api/users/%s/tokens/%s" % (q(svc["id"]), token_id))
+    api.json("DELETE", "/api/users/%s/tokens/%s" % (q(svc["id"]), token_id))
+    api.json("GET", "/api/groups")
+    api.json("GET", "/api/groups?name=dev")
+    group = api.json("POST", "/api/groups", {"name": "ops", "peers": [], "resources": [{"id": "res1", "type": "host"}]})
+    api.json("GET", "/api/groups/" + group["id"])
+    api.json("PUT", "/api/groups/" + group["id"], {"name": "ops2", "peers": []})
+    api.json("DELETE", "/api/groups/" + group["id"])
+    peers = api.json("GET", "/api/peers")
+    assert {p["user_id"] for p in peers} == {member["id"], pending1["id"]}
+    api.json("DELETE", "/api/users/" + q(member["id"]))
+    api.json("DELETE", "/api/users/" + q(created["id"]))
+    validated = {(m, t) for m, t, s in spec_contract.validated if 200 <= s < 300}
+    # the invite endpoint succeeds only with an external IdP (test_external_idp covers it)
+    missing = [e for e in ENDPOINTS if e not in validated and e != ("POST", "/api/users/{userId}/invite")]
+    assert not missing, missing
+
+
+def test_error_bodies_match_error_response(api, spec_contract):
+    api.get("/api/users", token="", expect=401)
+    api.post("/api/users", create_body(role="owner"), expect=422)
+    api.put("/api/users/nobody", {"role": "user", "auto_groups": [], "is_blocked": False}, expect=404)
+    api.get("/api/groups?name=missing", expect=404)
+    api.post("/api/groups", {"name": "All"}, expect=409)
+    assert {s for m, t, s in spec_contract.validated} >= {401, 404, 409, 422}
+
+
+# ============================================================================================
+# command line
+# ============================================================================================
+
+def test_cli_prints_exactly_one_json_line_and_exits_0_on_sigterm(start_emulator):
+    emu = start_emulator()
+    info = json.loads(emu.first_line)
+    assert set(info) == {"url", "token"}
+    assert info["url"].startswith("http://127.0.0.1:")
+    assert pat_is_well_formed(info["token"]), info["token"]
+    resp = requests.get(info["url"] + "/api/users/current", headers={"Authorization": "Token " + info["token"]}, timeout=10)
+    assert resp.status_code == 200 and resp.json()["role"] == "owner"
+    code, rest = emu.stop(signal.SIGTERM)
+    assert code == 0
+    assert rest == b"", rest
+
+
+def test_sigint_exits_0(start_emulator):
+    emu = start_emulator()
+    code, rest = emu.stop(signal.SIGINT)
+    assert code == 0 and rest == b""
+
+
+def test_cli_rejects_malformed_token(start_emulator):
+    emu = start_emulator("--token", "nbp_short", check=False)
+    assert emu.url is None
+    assert emu.proc.returncode == 2
+    assert "--token" in emu.stderr()
+
+
+def test_owner_token_fixed_and_owner_email(start_emulator):
+    token = make_pat("x" * 30)
+    emu = start_emulator("--token", token, "--owner-email", "boss@corp.example")
+    assert emu.token == token
+    resp = requests.get(emu.url + "/api/users/current", headers={"Authorization": "Token " + token}, timeout=10)
+    assert resp.json()["email"] == "boss@corp.example"
+
+
+def test_keep_alive_with_content_length(nb_emulator):
+    nb_emulator.control("POST", "reset")
+    host, port = urllib.parse.urlsplit(nb_emulator.url).netloc.split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        for path in ("/api/users", "/api/groups", "/api/users/nobody-here", "/api/nope"):
+            conn.request("GET", path, headers={"Authorization": "Token " + nb_emulator.token})
+            resp = conn.getresponse()
+            body = resp.read()
+            assert resp.version == 11
+            assert int(resp.getheader("Content-Length")) == len(body)
+            assert resp.getheader("X-Request-Id")
+            assert resp.getheader("Connection") != "close"
+            json.loads(body)
+    finally:
+        conn.close()
+
+
+# ============================================================================================
+# authentication
+# ============================================================================================
+
+def test_missing_or_unknown_scheme_is_401(api):
+    resp = api.get("/api/users", token="", expect=401)
+    assert err(resp) == "no valid authentication provided"
+    resp = api.get("/api/users", token=api.token, scheme="Basic", expect=401)
+    assert err(resp) == "no valid authentication provided"
+
+
+def test_scheme_is_case_insensitive_and_bearer_pat_works(api):
+    for scheme in ("token", "TOKEN", "Bearer", "bearer"):
+        api.get("/api/users/current", scheme=scheme, expect=200)
+
+
+@pytest.mark.parametrize("mangle", [
+    lambda t: "nbp_tooshort",
+    lambda t: t[:-1] + ("A" if t[-1] != "A" else "B"),     # bad checksum
+    lambda t: "xyz_" + t[4:],                              # bad prefix
+    lambda t: t + "0",                                     # too long
+])
+def test_malformed_pat_is_401_token_invalid(api, mangle):
+    assert err(api.get("/api/users", token=mangle(api.token), expect=401)) == "token invalid"
+
+
+def test_unknown_wellformed_pat_is_404(api):
+    token = make_pat("UnknownButWellFormedToken12345")
+    resp = api.get("/api/users", token=token, expect=404)
+    assert err(resp) == "invalid token: pat: %s not found" % hashlib.sha256(token.encode()).hexdigest()
+
+
+def test_bearer_jwt_only_when_seeded(api):
+    api.get("/api/users", token="eyJhbGciOiJSUzI1NiJ9.e30.sig", scheme="Bearer", expect=401)
+    jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJqd3QifQ.c2ln"
+    user = api.seed(users=[{"email": "jwt@example.org", "name": "Jwt", "role": "admin", "jwt": jwt}])["users"][0]
+    me = api.json("GET", "/api/users/current", token=jwt, scheme="Bearer")
+    assert me["id"] == user["id"] and me["is_current"] is True
+
+
+def test_expired_pat_is_401(api):
+    user = api.seed(users=[{"email": "old@example.org", "name": "Old", "role": "admin",
+                            "tokens": [{"name": "old", "expired": True}]}])["users"][0]
+    assert err(api.get("/api/users", token=user["tokens"][0]["plain_token"], expect=401)) == "token invalid"
+
+
+def test_blocked_and_pending_users_are_403(api):
+    blocked, tok_b = api.user_with_token("admin", blocked=True)
+    pending, tok_p = api.user_with_token("admin", pending_approval=True)
+    assert blocked["status"] == "blocked" and pending["is_blocked"] and pending["pending_approval"]
+    assert err(api.get("/api/users", token=tok_b, expect=403)) == "failed to validate user permissions: user is blocked"
+    assert err(api.get("/api/users/current", token=tok_p, expect=403)) == "failed to validate user permissions: user is pending approval"
+
+
+def test_every_response_has_request_id_and_json_errors(api):
+    for resp in (api.get("/api/users"), api.get("/api/nothing", validate=False), api.get("/api/users", token="", expect=401)):
+        assert resp.headers["X-Request-Id"]
+        assert resp.headers["Content-Type"].startswith("application/json")
+    assert api.get("/api/nothing", validate=False).json() == {"message": "not found", "code": 404}
+
+
+# ============================================================================================
+# routing and parsing
+# ============================================================================================
+
+def test_get_single_user_is_405_and_unknown_paths_404(api):
+    me = owner(api)
+    resp = api.get("/api/users/" + q(me["id"]), expect=405, validate=False)
+    assert resp.json() == {"message": "method not allowed", "code": 405}
+    api.get("/api/unknown/thing", expect=404, validate=False)
+
+
+def test_options_allowed_without_auth(api):
+    resp = api.call("OPTIONS", "/api/users", token="", expect=200)
+    assert "GET" in resp.headers["Allow"] and "POST" in resp.headers["Allow"]
+
+
+def test_unparseable_json_is_400(api):
+    resp = api.post("/api/users", raw="{not json", expect=400)
+    assert err(resp) == "couldn't parse JSON request"
+    resp = api.put("/api/users/" + q(owner(api)["id"]), raw='{"role": 5, "auto_groups": []}', expect=400)
+    assert err(resp) == "couldn't parse JSON request"
+
+
+def test_percent_encoded_path_segments_are_decoded(api):
+    me = owner(api)
+    encoded = "".join("%%%02X" % b for b in me["id"].encode())
+    api.get("/api/users/%s/tokens" % encoded, expect=200)
+
+
+# ============================================================================================
+# users: list / current
+# ============================================================================================
+
+def test_list_users_and_service_user_filter(api):
+    api.seed(users=[{"email": "r@example.org", "name": "R"}, {"name": "bot", "service_user": True}])
+    everyone = api.json("GET", "/api/users")
+    assert len(everyone) == 3
+    assert [u["name"] for u in api.json("GET", "/api/users?service_user=true")] == ["bot"]
+    assert all(not u["is_service_user"] for u in api.json("GET", "/api/users?service_user=false"))
+    assert err(api.get("/api/users?service_user=maybe", expect=422)) == "invalid service_user query parameter"
+    me = find(everyone, owner(api)["id"])
+    assert me["is_current"] is True and me["idp_id"] == "local" and me["issued"] == "api"
+    bot = next(u for u in everyone if u["is_service_user"])
+    assert bot["email"] == "" and str(uuid.UUID(bot["id"])) == bot["id"]
+    assert bot["status"] == "active" and bot["last_login"] == ZERO_TIME and "idp_id" not in bot
+
+
+@pytest.mark.parametrize("role,visible", [("user", 1), ("auditor", 3), ("network_admin", 3), ("admin", 3)])
+def test_list_users_by_role(api, role, visible):
+    api.seed(users=[{"email": "x@example.org", "name": "X"}])
+    user, token = api.user_with_token(role)
+    listed = api.json("GET", "/api/users", token=token)
+    assert len(listed) == visible
+    assert find(listed, user["id"])["is_current"] is True
+
+
+def test_billing_admin_gets_403_everywhere(api):
+    user, token = api.user_with_token("billing_admin")
+    for path in ("/api/users", "/api/groups", "/api/peers", "/api/users/%s/tokens" % q(user["id"])):
+        resp = api.get(path, token=token, expect=403)
+        assert "billing_admin" in err(resp)
+    api.post("/api/users", create_body(), token=token, expect=403)
+
+
+def test_current_user_permissions(api):
+    me = owner(api)
+    assert me["role"] == "owner" and me["is_current"] and me["permissions"]["modules"]["users"]["create"] is True
+    user, token = api.user_with_token("user")
+    data = api.json("GET", "/api/users/current", token=token)
+    assert data["id"] == user["id"] and data["permissions"]["is_restricted"] is True
+    assert data["permissions"]["modules"]["users"] == {"read": False, "create": False, "update": False, "delete": False}
+    auditor, token = api.user_with_token("auditor")
+    assert api.json("GET", "/api/users/current", token=token)["permissions"]["modules"]["groups"]["read"] is True
+
+
+def test_service_user_token_gets_403_on_current(api):
+    svc, token = api.user_with_token("admin", service=True)
+    api.get("/api/users/current", token=token, expect=403)
+    assert len(api.json("GET", "/api/users", token=token)) == 2
+
+
+# ============================================================================================
+# users: create
+# ============================================================================================
+
+def test_create_embedded_user_returns_one_time_password(api):
+    created = api.json("POST", "/api/users", create_body(email="Alice@Example.org", name="Alice", role="Admin"))
+    assert created["status"] == "active" and created["role"] == "admin" and created["idp_id"] == "local"
+    assert len(created["password"]) == 16
+    assert created["last_login"] == ZERO_TIME and created["is_current"] is False and created["pending_approval"] is False
+    listed = find(api.json("GET", "/api/users"), created["id"])
+    assert "password" not in listed
+    resp = api.post("/api/users", create_body(email="alice@EXAMPLE.org", name="Alice 2"), expect=409)
+    assert err(resp) == "can't invite a user with an existing netbird account"
+
+
+@pytest.mark.parametrize("body,message", [
+    (create_body(name=""), "name can't be empty"),
+    (create_body(email=""), "email can't be empty"),
+    (create_body(name=None), "name can't be empty"),
+    (create_body(role="owner"), "can't invite a user with owner role"),
+    (create_body(role="superuser"), "unknown user role superuser"),
+    (create_body(email=None, name="svc", role="owner", service=True), "can't create a service user with owner role"),
+])
+def test_create_validation_is_422(api, body, message):
+    assert err(api.post("/api/users", body, expect=422)) == message
+
+
+def test_create_stores_auto_groups_unchecked(api):
+    created = api.json("POST", "/api/users", create_body(groups=["does-not-exist"]))
+    assert created["auto_groups"] == ["does-not-exist"]
+    svc = api.json("POST", "/api/users", create_body(email=None, name="", service=True, groups=["nope"]))
+    assert svc["auto_groups"] == ["nope"] and svc["email"] == "" and "password" not in svc
+
+
+@pytest.mark.parametrize("role", ["user", "auditor", "network_admin"])
+def test_create_needs_admin(api, role):
+    user, token = api.user_with_token(role)
+    assert err(api.post("/api/users", create_body(), token=token, expect=403)) == "permission denied"
+
+
+# ============================================================================================
+# users: update
+# ============================================================================================
+
+def test_put_replaces_role_groups_and_blocked(api):
+    seeded = api.seed(groups=[{"name": "a"}, {"name": "b"}],
+                      users=[{"email": "t@example.org", "name": "T", "role": "user", "auto_groups": ["a"], "blocked": True}])
+    ga, gb = (g["id"] for g in seeded["groups"])
+    target = seeded["users"][0]
+    path = "/api/users/" + q(target["id"])
+    updated = api.json("PUT", path, {"role": "auditor", "auto_groups": [gb], "is_blocked": True})
+    assert (updated["role"], updated["auto_groups"], updated["is_blocked"], updated["status"]) == ("auditor", [gb], True, "blocked")
+    assert updated["email"] == "t@example.org" and updated["name"] == "T"
+    # a missing is_blocked means false: the user is unblocked
+    updated = api.json("PUT", path, {"role": "auditor", "auto_groups": [ga, gb]}, check_request=False)
+    assert updated["is_blocked"] is False and updated["status"] == "active"
+    # name/email in the body are ignored
+    updated = api.json("PUT", path, {"role": "user", "auto_groups": [], "is_blocked": False, "name": "X", "email": "x@y"})
+    assert updated["name"] == "T" and updated["email"] == "t@example.org" and updated["auto_groups"] == []
+
+
+def test_put_check_order_and_messages(api):
+    target = api.seed(users=[{"email": "t@example.org", "name": "T"}])["users"][0]
+    path = "/api/users/" + q(target["id"])
+    assert err(api.put("/api/users/nobody", {"role": "user"}, expect=404, check_request=False)) == "user: nobody not found"
+    assert err(api.put(path, {"role": "user", "is_blocked": False}, expect=400, check_request=False)) == "auto_groups field can't be absent"
+    assert err(api.put(path, {"role": "user", "auto_groups": None, "is_blocked": False}, expect=400, check_request=False)) == \
+        "auto_groups field can't be absent"
+    assert err(api.put(path, {"role": "root", "auto_groups": [], "is_blocked": False}, expect=422)) == "invalid user role"
+    assert err(api.put(path, {"auto_groups": [], "is_blocked": False}, expect=422, check_request=False)) == "invalid user role"
+
+
+def test_put_unknown_group_is_422_only_on_put(api):
+    target = api.json("POST", "/api/users", create_body(groups=["ghost"]))
+    assert target["auto_groups"] == ["ghost"]
+    resp = api.put("/api/users/" + q(target["id"]), {"role": "user", "auto_groups": ["ghost"], "is_blocked": False}, expect=422)
+    uid = target["id"].lower()
+    assert err(resp) == "failed to process update for user %s: provided group id ghost in the user %s update doesn't exist" % (uid, uid)
+    all_group = api.json("GET", "/api/groups?name=All")[0]["id"]
+    resp = api.put("/api/users/" + q(target["id"]), {"role": "user", "auto_groups": [all_group], "is_blocked": False}, expect=422)
+    assert err(resp).endswith("can't add all group to the user")
+
+
+def test_put_self_rules(api):
+    me = owner(api)
+    path = "/api/users/" + q(me["id"])
+    assert err(api.put(path, {"role": "owner", "auto_groups": [], "is_blocked": True}, expect=403)).endswith(
+        "admins can't block or unblock themselves")
+    assert err(api.put(path, {"role": "admin", "auto_groups": [], "is_blocked": False}, expect=403)).endswith(
+        "admins can't change their role")
+    admin, token = api.user_with_token("admin")
+    apath = "/api/users/" + q(admin["id"])
+    assert err(api.put(apath, {"role": "user", "auto_groups": [], "is_blocked": False}, token=token, expect=403)).endswith(
+        "admins can't change their role")
+    assert api.json("PUT", apath, {"role": "admin", "auto_groups": [], "is_blocked": False}, token=token)["is_current"] is True
+
+
+def test_put_owner_rules_for_admins(api):
+    me = owner(api)
+    admin, token = api.user_with_token("admin")
+    path = "/api/users/" + q(me["id"])
+    assert err(api.put(path, {"role": "admin", "auto_groups": [], "is_blocked": False}, token=token, expect=403)).endswith(
+        "only owners can remove owner role from their user")
+    assert err(api.put(path, {"role": "owner", "auto_groups": [], "is_blocked": True}, token=token, expect=403)).endswith(
+        "unable to block owner user")
+    other = api.seed(users=[{"email": "o@example.org", "name": "O"}])["users"][0]
+    assert err(api.put("/api/users/" + q(other["id"]), {"role": "owner", "auto_groups": [], "is_blocked": False},
+                       token=token, expect=403)).endswith("only owners can add owner role to other users")
+
+
+def test_owner_transfer_demotes_initiator(api):
+    me = owner(api)
+    other = api.seed(users=[{"email": "heir@example.org", "name": "Heir", "role": "admin"}])["users"][0]
+    updated = api.json("PUT", "/api/users/" + q(other["id"]), {"role": "owner", "auto_groups": [], "is_blocked": False})
+    assert updated["role"] == "owner"
+    assert owner(api)["role"] == "admin"
+    assert find(api.json("GET", "/api/users"), me["id"])["role"] == "admin"
+
+
+def test_service_user_cannot_become_owner(api):
+    svc = api.json("POST", "/api/users", create_body(email=None, name="svc", service=True))
+    resp = api.put("/api/users/" + q(svc["id"]), {"role": "owner", "auto_groups": [], "is_blocked": False}, expect=403)
+    assert err(resp).endswith("can't update a service user with owner role")
+
+
+@pytest.mark.parametrize("role", ["user", "auditor", "network_admin"])
+def test_put_needs_admin(api, role):
+    target = api.seed(users=[{"email": "t@example.org", "name": "T"}])["users"][0]
+    user, token = api.user_with_token(role)
+    api.put("/api/users/" + q(target["id"]), {"role": "user", "auto_groups": [], "is_blocked": True}, token=token, expect=403)
+
+
+def test_put_never_changes_pending_approval(api):
+    pending = api.seed(users=[{"email": "p@example.org", "name": "P", "pending_approval": True}])["users"][0]
+    updated = api.json("PUT", "/api/users/" + q(pending["id"]), {"role": "user", "auto_groups": [], "is_blocked": False})
+    assert updated["pending_approval"] is True and updated["is_blocked"] is False
+
+
+def test_blocking_expires_the_users_peers(api):
+    user = api.seed(users=[{"email": "b@example.org", "name": "B", "peers": 2}])["users"][0]
+    api.json("PUT", "/api/users/" + q(user["id"]), {"role": "user", "auto_groups": [], "is_blocked": True})
+    assert all(p["login_expired"] for p in api.json("GET", "/api/peers") if p["user_id"] == user["id"])
+
+
+# ============================================================================================
+# users: delete / approve / reject / invite / password
+# ============================================================================================
+
+def test_delete_user_removes_peers_and_tokens(api):
+    user = api.seed(users=[{"email": "d@example.org", "name": "D", "peers": 3, "tokens": [{"name": "t"}]}])["users"][0]
+    token = user["tokens"][0]["plain_token"]
+    assert len(api.json("GET", "/api/peers")) == 3
+    assert api.json("DELETE", "/api/users/" + q(user["id"])) == {}
+    assert api.json("GET", "/api/peers") == []
+    assert api.emu.control("GET", "state")["tokens"].get(user["id"]) is None
+    api.get("/api/users", token=token, expect=404)
+    assert err(api.delete("/api/users/" + q(user["id"]), expect=404)) == "user: %s not found" % user["id"].lower()
+
+
+def test_delete_rules(api):
+    me = owner(api)
+    assert err(api.delete("/api/users/" + q(me["id"]), expect=422)) == "self deletion is not allowed"
+    admin, token = api.user_with_token("admin")
+    assert err(api.delete("/api/users/" + q(me["id"]), token=token, expect=403)) == "can't delete a user with the owner role"
+    user, utoken = api.user_with_token("user")
+    api.delete("/api/users/" + q(admin["id"]), token=utoken, expect=403)
+
+
+def test_approve_user(api):
+    pending = api.seed(users=[{"email": "p@example.org", "name": "P", "pending_approval": True}])["users"][0]
+    assert pending["status"] == "blocked" and pending["is_blocked"] is True
+    approved = api.json("POST", "/api/users/%s/approve" % q(pending["id"]))
+    assert (approved["pending_approval"], approved["is_blocked"], approved["status"]) == (False, False, "active")
+    resp = api.post("/api/users/%s/approve" % q(pending["id"]), expect=422)
+    assert err(resp) == "user %s is not pending approval" % pending["id"].lower()
+    api.post("/api/users/nobody/approve", expect=404)
+    user, token = api.user_with_token("user")
+    api.post("/api/users/%s/approve" % q(pending["id"]), token=token, expect=403)
+
+
+def test_reject_user_deletes_with_peers(api):
+    pending, active = api.seed(users=[{"email": "p@example.org", "name": "P", "pending_approval": True, "peers": 2},
+                                      {"email": "a@example.org", "name": "A"}])["users"]
+    api.delete("/api/users/%s/reject" % q(active["id"]), expect=422)
+    assert api.json("DELETE", "/api/users/%s/reject" % q(pending["id"])) == {}
+    assert all(u["id"] != pending["id"] for u in api.json("GET", "/api/users"))
+    assert api.json("GET", "/api/peers") == []
+    api.delete("/api/users/%s/reject" % q(pending["id"]), expect=404)
+
+
+def test_invite_with_embedded_idp_is_412(api):
+    user = api.seed(users=[{"email": "i@example.org", "name": "I"}])["users"][0]
+    resp = api.post("/api/users/%s/invite" % q(user["id"]), expect=412)
+    assert err(resp) == "can't invite a user with an activated netbird account"
+
+
+def test_change_password(api):
+    me = owner(api)
+    path = "/api/users/%s/password" % q(me["id"])
+    api.json("PUT", path, {"old_password": "Emulator-Owner-Pass1!", "new_password": "Changed-Pass9#"})
+    assert err(api.put(path, {"old_password": "Emulator-Owner-Pass1!", "new_password": "Other-Pass8#"}, expect=422)).startswith(
+        "failed to update password:")
+    assert err(api.put(path, {"old_password": "Changed-Pass9#", "new_password": "Changed-Pass9#"}, expect=422)).startswith(
+        "failed to update password:")
+    assert err(api.put(path, {"old_password": "Changed-Pass9#"}, expect=422, check_request=False)) == "new password is required"
+    assert err(api.put(path, {"new_password": "x"}, expect=422, check_request=False)) == "old password is required"
+    other = api.seed(users=[{"email": "o@example.org", "name": "O", "password": "Seeded-Pass1!"}])["users"][0]
+    assert other["password"] == "Seeded-Pass1!"
+    resp = api.put("/api/users/%s/password" % q(other["id"]), {"old_password": "Seeded-Pass1!", "new_password": "N-Pass2!"}, expect=422)
+    assert err(resp) == "failed to update password: users can only change their own password"
+
+
+def test_seeded_user_changes_own_password(api):
+    user, token = api.user_with_token("user", password="Mine-Pass1!")
+    api.json("PUT", "/api/users/%s/password" % q(user["id"]), {"old_password": "Mine-Pass1!", "new_password": "Mine-Pass2!"}, token=token)
+
+
+# ============================================================================================
+# tokens
+# ============================================================================================
+
+def test_token_lifecycle_and_null_list(api):
+    svc = api.json("POST", "/api/users", create_body(email=None, name="svc", role="admin", service=True))
+    base = "/api/users/%s/tokens" % q(svc["id"])
+    resp = api.get(base, expect=200)
+    assert resp.text.strip() == "null"
+    generated = api.json("POST", base, {"name": "deploy", "expires_in": 30})
+    plain, meta = generated["plain_token"], generated["personal_access_token"]
+    assert pat_is_well_formed(plain)
+    assert meta["created_by"] == owner(api)["id"] and "last_used" not in meta
+    # the new PAT authenticates as the service user at once
+    listed = api.json("GET", "/api/users", token=plain)
+    assert not any(u["is_current"] for u in listed if u["id"] != svc["id"])
+    assert find(listed, svc["id"])["is_current"] is True
+    assert "last_used" in api.json("GET", "%s/%s" % (base, meta["id"]))
+    assert [t["id"] for t in api.json("GET", base)] == [meta["id"]]
+    assert api.json("DELETE", "%s/%s" % (base, meta["id"])) == {}
+    api.get("/api/users", token=plain, expect=404)
+    assert err(api.get("%s/%s" % (base, meta["id"]), expect=404)) == "pat: %s not found" % meta["id"]
+    api.delete("%s/%s" % (base, meta["id"]), expect=404)
+
+
+@pytest.mark.parametrize("body,message", [
+    ({"name": "", "expires_in": 30}, "token name can't be empty"),
+    ({"expires_in": 30}, "token name can't be empty"),
+    ({"name": "t", "expires_in": 0}, "expiration has to be between 1 and 365"),
+    ({"name": "t", "expires_in": 366}, "expiration has to be between 1 and 365"),
+    ({"name": "t"}, "expiration has to be between 1 and 365"),
+])
+def test_token_create_validation(api, body, message):
+    me = owner(api)
+    assert err(api.post("/api/users/%s/tokens" % q(me["id"]), body, expect=422, check_request=False)) == message
+
+
+def test_token_target_rules(api):
+    admin, admin_token = api.user_with_token("admin")
+    regular = api.seed(users=[{"email": "r@example.org", "name": "R"}])["users"][0]
+    svc = api.json("POST", "/api/users", create_body(email=None, name="svc", service=True))
+    body = {"name": "t", "expires_in": 1}
+    api.json("POST", "/api/users/%s/tokens" % q(svc["id"]), body, token=admin_token)
+    resp = api.post("/api/users/%s/tokens" % q(regular["id"]), body, token=admin_token, expect=403)
+    assert err(resp) == "admin role required to perform this action"
+    api.get("/api/users/%s/tokens" % q(regular["id"]), token=admin_token, expect=403)
+    # the user role may not manage even its own tokens
+    user, user_token = api.user_with_token("user")
+    api.get("/api/users/%s/tokens" % q(user["id"]), token=user_token, expect=403)
+    api.post("/api/users/%s/tokens" % q(user["id"]), body, token=user_token, expect=403)
+    # network_admin manages its own
+    netadm, net_token = api.user_with_token("network_admin")
+    api.json("POST", "/api/users/%s/tokens" % q(netadm["id"]), body, token=net_token)
+    api.post("/api/users/%s/tokens" % q(svc["id"]), body, token=net_token, expect=403)
+    api.get("/api/users/nobody/tokens", expect=404)
+
+
+# ============================================================================================
+# groups and peers
+# ============================================================================================
+
+def test_groups_list_and_name_filter(api):
+    groups = api.json("GET", "/api/groups")
+    assert [g["name"] for g in groups] == ["All"]
+    assert groups[0]["peers"] is None and groups[0]["resources"] is None and groups[0]["peers_count"] == 0
+    api.seed(groups=[{"name": "dev"}])
+    found = api.json("GET", "/api/groups?name=dev")
+    assert len(found) == 1 and found[0]["name"] == "dev"
+    assert err(api.get("/api/groups?name=Missing", expect=404)) == "group: missing not found"
+    api.get("/api/groups?name=DEV", expect=404)
+
+
+def test_group_crud(api):
+    user = api.seed(users=[{"email": "p@example.org", "name": "P", "peers": 1}])["users"][0]
+    peer = api.json("GET", "/api/peers")[0]
+    assert peer["user_id"] == user["id"]
+    group = api.json("POST", "/api/groups", {"name": "ops", "peers": [peer["id"]]})
+    assert group["peers"] == [{"id": peer["id"], "name": peer["name"]}] and group["peers_count"] == 1 and group["issued"] == "api"
+    assert err(api.post("/api/groups", {"name": "ops"}, expect=409)) == "group with name ops already exists"
+    assert err(api.post("/api/groups", {"name": ""}, expect=422)) == "group name shouldn't be empty"
+    assert api.json("GET", "/api/groups/" + group["id"])["name"] == "ops"
+    renamed = api.json("PUT", "/api/groups/" + group["id"], {"name": "ops-2"})
+    assert renamed["name"] == "ops-2" and renamed["peers"] is None
+    assert api.json("GET", "/api/groups?name=ops-2")[0]["id"] == group["id"]
+    api.get("/api/groups?name=ops", expect=404)
+    assert api.json("DELETE", "/api/groups/" + group["id"]) == {}
+    api.get("/api/groups/" + group["id"], expect=404)
+
+
+def test_all_group_cannot_change(api):
+    all_id = api.json("GET", "/api/groups?name=All")[0]["id"]
+    assert err(api.put("/api/groups/" + all_id, {"name": "Everyone"}, expect=422)) == "updating group all is not allowed"
+    assert err(api.delete("/api/groups/" + all_id, expect=422)) == "deleting group all is not allowed"
+
+
+def test_group_in_use_cannot_be_deleted(api):
+    seeded = api.seed(groups=[{"name": "used"}], users=[{"email": "u@example.org", "name": "U", "auto_groups": ["used"]}])
+    api.delete("/api/groups/" + seeded["groups"][0]["id"], expect=400)
+
+
+def test_group_permissions(api):
+    user, token = api.user_with_token("user")
+    api.get("/api/groups", token=token, expect=403)
+    svc, svc_token = api.user_with_token("user", service=True)
+    api.json("GET", "/api/groups", token=svc_token)
+    api.post("/api/groups", {"name": "x"}, token=svc_token, expect=403)
+    netadm, net_token = api.user_with_token("network_admin")
+    api.json("POST", "/api/groups", {"name": "net"}, token=net_token)
+    auditor, aud_token = api.user_with_token("auditor")
+    api.post("/api/groups", {"name": "aud"}, token=aud_token, expect=403)
+
+
+def test_peers_list(api):
+    seeded = api.seed(groups=[{"name": "dev"}], users=[{"email": "p@example.org", "name": "Pat", "auto_groups": ["dev"], "peers": 2}])
+    peers = api.json("GET", "/api/peers")
+    assert len(peers) == 2 and {p["user_id"] for p in peers} == {seeded["users"][0]["id"]}
+    assert {g["name"] for g in peers[0]["groups"]} == {"All", "dev"}
+    assert api.json("GET", "/api/peers?name=" + peers[1]["name"])[0]["id"] == peers[1]["id"]
+    user, token = api.user_with_token("user", peers=1)
+    assert api.json("GET", "/api/peers", token=token) == []
+
+
+# ============================================================================================
+# control API: seed, faults, counters, reset, state, log
+# ============================================================================================
+
+def test_seed_shapes(api, spec_contract):
+    seeded = api.seed(groups=[{"name": "g1"}], users=[
+        {"email": "s@example.org", "name": "S", "role": "network_admin", "auto_groups": ["g1", "g2"],
+         "tokens": [{"name": "ci", "expires_in": 30}, {"name": "cd", "expires_in": 60}]},
+        {"name": "svc", "service_user": True, "role": "admin", "tokens": [{"name": "ci"}]},
+    ])
+    assert [g["name"] for g in seeded["groups"]] == ["g1", "g2"]
+    for group in seeded["groups"]:
+        spec_contract.check({"$ref": "#/components/schemas/Group"}, group, "seeded group")
+    user, svc = seeded["users"]
+    for entry in (user, svc):
+        spec_contract.check({"$ref": "#/components/schemas/User"}, {k: v for k, v in entry.items() if k != "tokens"}, "seeded user")
+        for tok in entry["tokens"]:
+            spec_contract.check({"$ref": "#/components/schemas/PersonalAccessTokenGenerated"}, tok, "seeded token")
+            assert pat_is_well_formed(tok["plain_token"])
+    assert user["auto_groups"] == [g["id"] for g in seeded["groups"]]
+    assert len(user["password"]) == 16 and "password" not in svc
+    assert api.json("GET", "/api/users/current", token=user["tokens"][1]["plain_token"])["id"] == user["id"]
+
+
+def test_fault_status_retry_after_and_countdown(api):
+    api.emu.control("POST", "faults", [{"method": "GET", "path": "/api/users", "times": 2, "status": 429, "retry_after": 1}])
+    for dummy in range(2):
+        resp = api.get("/api/users", expect=429)
+        assert resp.headers["Retry-After"] == "1" and resp.json() == {"message": "too many requests", "code": 429}
+    api.get("/api/users", expect=200)
+
+
+def test_fault_template_path_body_and_method(api):
+    me = owner(api)
+    api.emu.control("POST", "faults", [
+        {"method": "PUT", "path": "/api/users/{userId}", "status": 502, "body": "<html><body>Bad Gateway</body></html>"},
+        {"method": "GET", "path": "/api/groups?name=x", "status": 503},
+    ])
+    api.get("/api/users", expect=200)
+    resp = api.put("/api/users/" + q(me["id"]), {"role": "owner", "auto_groups": [], "is_blocked": False}, expect=502, validate=False)
+    assert resp.headers["Content-Type"].startswith("text/html") and resp.text.startswith("<html>")
+    assert resp.headers["X-Request-Id"]
+    assert api.get("/api/groups", expect=503).json()["code"] == 503
+    api.get("/api/groups", expect=200)
+
+
+def test_fault_drop_and_delay(api):
+    api.emu.control("POST", "faults", [{"path": "/api/users", "drop": True}, {"path": "/api/groups", "delay": 0.4}])
+    with pytest.raises(requests.ConnectionError):
+        api.get("/api/users")
+    start = time.monotonic()
+    api.get("/api/groups", expect=200)
+    assert time.monotonic() - start >= 0.35
+    api.get("/api/users", expect=200)
+
+
+def test_fault_clear(api):
+    api.emu.control("POST", "faults", [{"path": "/api/users", "status": 500, "times": 5}])
+    assert len(api.emu.control("GET", "faults")["faults"]) == 1
+    api.emu.control("DELETE", "faults")
+    api.get("/api/users", expect=200)
+    api.emu.control("POST", "faults", {"path": "/api/users"}, expect=400)
+
+
+def test_request_counters(api):
+    me = owner(api)
+    api.emu.control("POST", "requests/reset")
+    api.emu.control("POST", "faults", [{"path": "/api/users/{userId}", "method": "PUT", "status": 500}])
+    api.get("/api/users")
+    api.get("/api/users?service_user=true")
+    api.put("/api/users/" + q(me["id"]), {"role": "owner", "auto_groups": [], "is_blocked": False}, expect=500)
+    api.put("/api/users/" + q(me["id"]), {"role": "owner", "auto_groups": [], "is_blocked": False}, expect=200)
+    api.get("/api/users", token="", expect=401)
+    api.delete("/api/users/nobody", expect=404)
+    api.emu.control("GET", "state")
+    counts = api.emu.control("GET", "requests")
+    assert counts == {"total": 6, "writes": 3, "by_route": {
+        "GET /api/users": 3, "PUT /api/users/{userId}": 2, "DELETE /api/users/{userId}": 1}}
+    assert api.emu.control("POST", "requests/reset")["total"] == 0
+    assert api.emu.control("GET", "requests") == {"total": 0, "writes": 0, "by_route": {}}
+
+
+def test_reset_restores_startup_state(api):
+    api.seed(users=[{"email": "gone@example.org", "name": "Gone"}], groups=[{"name": "gone"}])
+    api.emu.control("POST", "faults", [{"path": "/api/groups", "status": 500}])
+    api.get("/api/users")
+    result = api.emu.control("POST", "reset")
+    assert result["token"] == api.token
+    assert api.emu.control("GET", "requests")["total"] == 0
+    assert [u["email"] for u in api.json("GET", "/api/users")] == ["owner@example.com"]
+    assert [g["name"] for g in api.json("GET", "/api/groups")] == ["All"]
+
+
+def test_state_and_log_extensions(api):
+    user = api.seed(users=[{"email": "l@example.org", "name": "L", "peers": 2, "tokens": [{"name": "t"}]}])["users"][0]
+    api.emu.control("DELETE", "log")
+    body = create_body(email="logged@example.org")
+    api.json("POST", "/api/users", body)
+    state = api.emu.control("GET", "state")
+    assert find(state["users"], user["id"])["peers"] == 2
+    assert [t["name"] for t in state["tokens"][user["id"]]] == ["t"]
+    assert "plain_token" not in json.dumps(state) and user["tokens"][0]["plain_token"] not in json.dumps(state)
+    log = api.emu.control("GET", "log")
+    assert log[-1]["method"] == "POST" and log[-1]["path"] == "/api/users" and log[-1]["status"] == 200
+    assert json.loads(log[-1]["body"]) == body
+
+
+def test_simulated_login_extension(api):
+    user = api.seed(users=[{"email": "li@example.org", "name": "Li"}])["users"][0]
+    assert user["last_login"] == ZERO_TIME
+    assert api.emu.control("POST", "users/%s/login" % q(user["id"]))["last_login"] != ZERO_TIME
+
+
+# ============================================================================================
+# other start-up modes
+# ============================================================================================
+
+def test_external_idp(start_emulator, client_for):
+    emu = start_emulator("--idp", "external")
+    ext = client_for(emu)
+    me = ext.json("GET", "/api/users/current")
+    assert "|" in me["id"] and "idp_id" not in me
+    created = ext.json("POST", "/api/users", create_body(email="ext@example.org"))
+    assert created["status"] == "invited" and "password" not in created and "|" in created["id"]
+    assert err(ext.post("/api/users", create_body(email="EXT@example.org"), expect=409)) == \
+        "can't invite a user with an existing netbird account"
+    path = "/api/users/" + q(created["id"])
+    assert ext.json("POST", path + "/invite") == {}
+    updated = ext.json("PUT", path, {"role": "admin", "auto_groups": [], "is_blocked": False})
+    assert updated["role"] == "admin" and updated["status"] == "invited"
+    emu.control("POST", "users/%s/login" % q(created["id"]))
+    assert err(ext.post(path + "/invite", expect=412)) == "can't invite a user with an activated netbird account"
+    ext.post("/api/users/%s/invite" % q(me["id"]), expect=412)
+    ext.put("/api/users/%s/password" % q(me["id"]), {"old_password": "a", "new_password": "b"}, expect=412)
+    seeded = emu.control("POST", "seed", {"users": [{"email": "inv@example.org", "name": "Inv", "status": "invited"}]})
+    assert seeded["users"][0]["status"] == "invited" and "password" not in seeded["users"][0]
+    assert ext.json("DELETE", path) == {}
+
+
+def test_no_idp(start_emulator, client_for):
+    emu = start_emulator("--idp", "none")
+    none = client_for(emu)
+    resp = none.post("/api/users", create_body(), expect=412)
+    assert err(resp) == "idp manager must be enabled to send user invites"
+    svc = none.json("POST", "/api/users", create_body(email=None, name="bot", service=True))
+    assert svc["is_service_user"] is True
+    none.post("/api/users/%s/invite" % q(svc["id"]), expect=412)
+    me = none.json("GET", "/api/users/current")
+    none.put("/api/users/%s/password" % q(me["id"]), {"old_password": "a", "new_password": "b"}, expect=412)
+
+
+def test_rate_limiter_429_without_retry_after(start_emulator):
+    emu = start_emulator("--rate-limit", "1:3")
+    headers = {"Authorization": "Token " + emu.token}
+    statuses = [requests.get(emu.url + "/api/users", headers=headers, timeout=10) for dummy in range(4)]
+    assert [r.status_code for r in statuses] == [200, 200, 200, 429]
+    assert statuses[-1].json() == {"message": "too many requests", "code": 429}
+    assert "Retry-After" not in statuses[-1].headers
+    # per token: another token still has its burst; terraform's User-Agent is exempt
+    other = emu.control("POST", "seed", {"users": [{"email": "o@example.org", "name": "O", "role": "admin",
+                                                   "tokens": [{"name": "t"}]}]})["users"][0]["tokens"][0]["plain_token"]
+    assert requests.get(emu.url + "/api/users", headers={"Authorization": "Token " + other}, timeout=10).status_code == 200
+    tf_headers = dict(headers, **{"User-Agent": "Terraform/1.9 terraform-provider-netbird"})
+    assert requests.get(emu.url + "/api/users", headers=tf_headers, timeout=10).status_code == 200
+    assert emu.control("GET", "requests")["by_route"]["GET /api/users"] == 6
+
+
+def test_state_file_persists_across_restart(start_emulator, tmp_path):
+    state = tmp_path / "state.json"
+    first = start_emulator("--state-file", state)
+    assert state.is_file()
+    headers = {"Authorization": "Token " + first.token}
+    created = requests.post(first.url + "/api/users", json=create_body(email="keep@example.org"), headers=headers, timeout=10).json()
+    first.control("POST", "seed", {"groups": [{"name": "kept"}], "users": [{"name": "bot", "service_user": True,
+                                                                           "tokens": [{"name": "t"}]}]})
+    assert first.stop()[0] == 0
+    assert not [p for p in os.listdir(tmp_path) if p != "state.json"], "temporary files left behind"
+    second = start_emulator("--state-file", state)
+    assert second.token == first.token
+    headers = {"Authorization": "Token " + second.token}
+    users = requests.get(second.url + "/api/users", headers=headers, timeout=10).json()
+    assert {u["email"] for u in users} == {"owner@example.com", "keep@example.org", ""}
+    assert find(users, created["id"])["status"] == "active"
+    groups = requests.get(second.url + "/api/groups?name=kept", headers=headers, timeout=10)
+    assert groups.status_code == 200
+    # reset goes back to what was loaded at start-up
+    requests.delete(second.url + "/api/users/" + q(created["id"]), headers=headers, timeout=10)
+    second.control("POST", "reset")
+    users = requests.get(second.url + "/api/users", headers=headers, timeout=10).json()
+    assert any(u["id"] == created["id"] for u in users)
+
+
+def test_seed_file_at_startup_and_reset(start_emulator, tmp_path):
+    seed = tmp_path / "seed.json"
+    seed.write_text(json.dumps({"groups": [{"name": "base"}], "users": [{"email": "base@example.org", "name": "Base", "peers": 1}]}))
+    emu = start_emulator("--seed", seed)
+    headers = {"Authorization": "Token " + emu.token}
+    emu.control("POST", "seed", {"users": [{"email": "extra@example.org", "name": "Extra"}]})
+    emu.control("POST", "reset")
+    users = requests.get(emu.url + "/api/users", headers=headers, timeout=10).json()
+    assert sorted(u["email"] for u in users) == ["base@example.org", "owner@example.com"]
+    assert len(requests.get(emu.url + "/api/peers", headers=headers, timeout=10).json()) == 1
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="the openssl CLI is not installed")
+def test_tls(start_emulator, tmp_path):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True, timeout=60)
+    emu = start_emulator("--tls-cert", cert, "--tls-key", key)
+    assert emu.url.startswith("https://127.0.0.1:")
+    emu.verify = str(cert)
+    resp = requests.get(emu.url + "/api/users/current", headers={"Authorization": "Token " + emu.token}, verify=str(cert), timeout=10)
+    assert resp.status_code == 200 and resp.headers["X-Request-Id"]
+    with pytest.raises(requests.exceptions.SSLError):
+        requests.get(emu.url + "/api/users", timeout=10)
+    assert emu.control("GET", "requests")["total"] == 1
+
+
+def test_thousand_users_stay_fast(api):
+    users = [{"email": "bulk%04d@example.org" % i, "name": "Bulk %d" % i} for i in range(1000)]
+    seeded = api.seed(groups=[{"name": "bulk"}], users=users)
+    group = seeded["groups"][0]["id"]
+    start = time.monotonic()
+    for user in seeded["users"][:150]:
+        api.call("PUT", "/api/users/" + q(user["id"]), {"role": "user", "auto_groups": [group], "is_blocked": False},
+                 expect=200, validate=False, check_request=False)
+    for i in range(150):
+        api.call("POST", "/api/users", create_body(email="more%04d@example.org" % i), expect=200, validate=False, check_request=False)
+    per_request = (time.monotonic() - start) / 300
+    assert per_request < 0.02, "%.1f ms per request" % (per_request * 1000)
+    assert len(api.json("GET", "/api/users")) == 1151
