@@ -874,6 +874,13 @@ def test_state_file_persists_across_restart(start_emulator, tmp_path):
     created = requests.post(first.url + "/api/users", json=create_body(email="keep@example.org"), headers=headers, timeout=10).json()
     first.control("POST", "seed", {"groups": [{"name": "kept"}], "users": [{"name": "bot", "service_user": True,
                                                                            "tokens": [{"name": "t"}]}]})
+    # reads do not rewrite the file; only changes do
+    before = state.stat().st_mtime_ns
+    time.sleep(0.02)
+    for dummy in range(3):
+        requests.get(first.url + "/api/users", headers=headers, timeout=10)
+    assert state.stat().st_mtime_ns == before
+    assert json.loads(state.read_text())["users"], "the state file is complete JSON"
     assert first.stop()[0] == 0
     assert not [p for p in os.listdir(tmp_path) if p != "state.json"], "temporary files left behind"
     second = start_emulator("--state-file", state)
@@ -917,6 +924,20 @@ def test_tls(start_emulator, tmp_path):
     with pytest.raises(requests.exceptions.SSLError):
         requests.get(emu.url + "/api/users", timeout=10)
     assert emu.control("GET", "requests")["total"] == 1
+
+
+def test_concurrent_writes_are_consistent(api):
+    import concurrent.futures  # pylint: disable=import-outside-toplevel
+
+    def create(i):
+        return api.emu.session.post(api.emu.url + "/api/users", json=create_body(email="c%03d@example.org" % i, name="C"),
+                                    headers={"Authorization": "Token " + api.token}, timeout=30).status_code
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(create, list(range(120)) + list(range(40))))
+    assert statuses.count(200) == 120 and statuses.count(409) == 40
+    users = api.json("GET", "/api/users")
+    assert len(users) == 121 and len({u["id"] for u in users}) == 121
 
 
 def test_thousand_users_stay_fast(api):

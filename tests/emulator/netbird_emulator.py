@@ -304,6 +304,7 @@ class Store:
         self.group_names = {}      # name -> [ids]
         self.peers = {}            # id -> record
         self.user_peers = {}       # user id -> [peer ids]
+        self.peer_names = set()
         self.tokens = {}           # token id -> record (owner in record["user_id"])
         self.token_hashes = {}     # sha256 hex of plain token -> token id
         self.user_tokens = {}      # user id -> [token ids]
@@ -346,6 +347,7 @@ class Store:
         for peer in data.get("peers") or []:
             peer = copy.deepcopy(peer)
             store.peers[peer["id"]] = peer
+            store.peer_names.add(peer["name"])
             store.user_peers.setdefault(peer["user_id"], []).append(peer["id"])
         for token in data.get("tokens") or []:
             token = copy.deepcopy(token)
@@ -503,8 +505,9 @@ class Store:
         index = len(self.user_peers.get(user["id"], [])) + 1
         base = slug(user["name"] or user["email"].split("@")[0])
         name = "%s-%d" % (base, index)
-        if any(p["name"] == name for p in self.peers.values()):
-            name = "%s-%s" % (name, secrets.token_hex(2))
+        while name in self.peer_names:
+            name = "%s-%s" % (base, secrets.token_hex(3))
+        self.peer_names.add(name)
         stamp = now_iso()
         peer = {
             "id": new_xid(),
@@ -535,6 +538,7 @@ class Store:
         peer = self.peers.pop(peer_id, None)
         if peer is None:
             return
+        self.peer_names.discard(peer["name"])
         for group in self.groups.values():
             if peer_id in group["peers"]:
                 group["peers"] = [p for p in group["peers"] if p != peer_id]
