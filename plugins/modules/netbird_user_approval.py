@@ -176,8 +176,6 @@ def run(nb):
         return {"changed": False, "users": []}
     engine.load_users(service_user=None if params["user_id"] else False)
     selected = _select(engine, params)
-    if selected:
-        engine.groups.load()
     reject = params["state"] == "rejected"
     acted = []
     diffs = []

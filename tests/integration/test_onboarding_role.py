@@ -1,0 +1,122 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The onboarding role through ansible-playbook against the emulator, and the example playbook."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from nb_testlib import REPO
+
+SEED = {
+    "groups": [{"name": "developers"}, {"name": "ops"}, {"name": "ci"}],
+    "users": [
+        {"email": "mallory@example.com", "name": "Mallory", "peers": 2},
+        {"email": "dave@example.com", "name": "Dave", "pending_approval": True},
+        {"email": "eve@example.net", "name": "Eve", "pending_approval": True},
+    ],
+}
+
+TEAM = {
+    "netbird_onboarding_users": [
+        {"email": "alice@example.com", "name": "Alice", "role": "admin", "auto_groups": ["developers", "ops"]},
+        {"email": "bob@example.com", "name": "Bob", "auto_groups": ["developers"]},
+        {"email": "mallory@example.com", "state": "absent"},
+    ],
+    "netbird_onboarding_service_users": [{"name": "ci-pipeline", "role": "network_admin", "auto_groups": ["ci"]}],
+    "netbird_onboarding_approve": ["dave@example.com"],
+    "netbird_onboarding_reject": ["eve@example.net"],
+}
+
+ROLE_TASKS = [
+    {"name": "onboard", "ansible.builtin.include_role": {"name": "netbird_ops.netbird.onboarding"}},
+    # written to a file under no_log, so that the test reads the one-time passwords without printing them
+    {"name": "result", "ansible.builtin.copy": {"content": "{{ netbird_onboarding_result | to_json }}",
+                                                "dest": "{{ playbook_dir }}/result.json", "mode": "0600"},
+     "no_log": True, "diff": False, "check_mode": False},
+]
+
+
+def read_result(ansible):
+    with open(os.path.join(str(ansible.tmp_path), "result.json"), encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def test_first_run_creates_second_run_changes_nothing(ansible, emulator):
+    emulator.seed(**SEED)
+    emulator.reset_counters()
+    run = ansible.playbook(ROLE_TASKS, play_vars=TEAM)
+    assert run.rc == 0, run.output
+    result = read_result(ansible)
+    assert result["created"] == ["alice@example.com", "bob@example.com", "ci-pipeline"]
+    assert result["removed"] == ["mallory@example.com"]
+    assert result["approved"] == ["dave@example.com"] and result["rejected"] == ["eve@example.net"]
+    assert sorted(result["passwords"]) == ["alice@example.com", "bob@example.com"]
+    assert emulator.user(email="alice@example.com")["role"] == "admin"
+    assert emulator.user(name="ci-pipeline")["role"] == "network_admin"
+    by_route = emulator.requests()["by_route"]
+    assert by_route["GET /api/users"] == 3 and by_route["GET /api/groups"] == 1
+    # the one-time passwords are under no_log: never printed
+    for password in result["passwords"].values():
+        assert password not in run.output
+
+    emulator.reset_counters()
+    run = ansible.playbook(ROLE_TASKS, play_vars=TEAM)
+    assert run.rc == 0, run.output
+    assert all(not r["result"].get("changed") for r in run.results if r["task"] != "result"), run.output
+    result = read_result(ansible)
+    assert result["unchanged"] == ["alice@example.com", "bob@example.com", "ci-pipeline"]
+    assert result["created"] == [] and result["passwords"] == {}
+    assert emulator.writes() == 0
+
+
+def test_check_mode_writes_nothing(ansible, emulator):
+    emulator.seed(**SEED)
+    emulator.reset_counters()
+    run = ansible.playbook(ROLE_TASKS, play_vars=TEAM, check=True, diff=True)
+    assert run.rc == 0, run.output
+    assert run.recap()["changed"] >= 1
+    assert emulator.writes() == 0
+    assert emulator.user(email="alice@example.com") is None
+
+
+def test_invalid_variable_fails_before_any_api_call(ansible, emulator):
+    bad = dict(TEAM, netbird_onboarding_users=[{"email": "x@example.com", "name": "X", "role": "superuser"}])
+    emulator.reset_counters()
+    run = ansible.playbook(ROLE_TASKS, play_vars=bad)
+    assert run.rc != 0
+    assert "netbird_onboarding_users" in run.output and "superuser" in run.output
+    assert emulator.requests()["total"] == 0
+
+
+def test_secure_logging_controls_no_log(ansible, emulator):
+    vars_ = {"netbird_onboarding_users": [{"email": "z@example.com", "name": "Z"}]}
+    run = ansible.playbook(ROLE_TASKS, play_vars=vars_, verbosity=1)
+    assert run.rc == 0, run.output
+    password = read_result(ansible)["passwords"]["z@example.com"]
+    assert "censored" in run.stdout and password not in run.output
+    vars_ = {"netbird_onboarding_users": [{"email": "y@example.com", "name": "Y"}], "netbird_onboarding_secure_logging": False}
+    run = ansible.playbook(ROLE_TASKS, play_vars=vars_, verbosity=1)
+    assert run.rc == 0, run.output
+    assert "y@example.com" in run.stdout
+
+
+def test_connection_variables_override_env(ansible, emulator):
+    vars_ = {"netbird_onboarding_users": [{"email": "v@example.com", "name": "V"}],
+             "netbird_api_url": emulator.url, "netbird_api_token": emulator.token}
+    run = ansible.playbook(ROLE_TASKS, play_vars=vars_, env={"NETBIRD_API_URL": None, "NETBIRD_API_TOKEN": None})
+    assert run.rc == 0, run.output
+    assert emulator.user(email="v@example.com") is not None
+
+
+def test_example_playbook_runs(ansible, emulator):
+    seed_file = os.path.join(REPO, "examples", "emulator-seed.json")
+    with open(seed_file, encoding="utf-8") as handle:
+        emulator.seed(**json.load(handle))
+    playbook = os.path.join(REPO, "examples", "onboard.yml")
+    team = "@" + os.path.join(REPO, "examples", "team.yml")
+    run = ansible.playbook(playbook=playbook, args=["-e", team])
+    assert run.rc == 0, run.output
+    run = ansible.playbook(playbook=playbook, args=["-e", team])
+    assert run.rc == 0 and run.recap()["changed"] == 0, run.output
