@@ -755,6 +755,15 @@ def test_fault_drop_and_delay(api):
     api.get("/api/users", expect=200)
 
 
+def test_client_hang_ups_keep_stderr_quiet(api):
+    api.emu.control("POST", "faults", [{"path": "/api/groups", "delay": 0.3}])
+    with pytest.raises(requests.Timeout):
+        requests.get(api.emu.url + "/api/groups", headers={"Authorization": "Token " + api.token}, timeout=0.1)
+    time.sleep(0.4)
+    api.get("/api/groups", expect=200)
+    assert api.emu.stderr() == ""
+
+
 def test_fault_clear(api):
     api.emu.control("POST", "faults", [{"path": "/api/users", "status": 500, "times": 5}])
     assert len(api.emu.control("GET", "faults")["faults"]) == 1
@@ -924,6 +933,7 @@ def test_tls(start_emulator, tmp_path):
     with pytest.raises(requests.exceptions.SSLError):
         requests.get(emu.url + "/api/users", timeout=10)
     assert emu.control("GET", "requests")["total"] == 1
+    assert emu.stderr() == ""
 
 
 def test_concurrent_writes_are_consistent(api):

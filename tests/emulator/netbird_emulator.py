@@ -1586,6 +1586,18 @@ class Server(http.server.ThreadingHTTPServer):
         self.emulator = emulator
         self.verbose = verbose
 
+    def handle_error(self, request, client_address):
+        """Clients that hang up (timeouts, dropped faults, TLS probes) are normal here: stay quiet.
+
+        Callers often pipe stderr without reading it, so nothing chatty may go there.
+        """
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError, ssl.SSLError)) and not self.verbose:
+            return
+        sys.stderr.write("netbird-emulator: error serving %s: %r\n" % (client_address[0], exc))
+        if self.verbose:
+            traceback.print_exc(file=sys.stderr)
+
 
 def parse_rate_limit(value):
     found = re.match(r"^\s*(\d+(?:\.\d+)?)\s*:\s*(\d+)\s*$", value or "")
