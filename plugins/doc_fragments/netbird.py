@@ -23,7 +23,8 @@ options:
   api_token:
     description:
       - Token used to authenticate to the API.
-      - A personal access token (C(nbp_...)) is sent as C(Authorization: Token ...); anything else is taken for a JWT and sent as C(Authorization: Bearer ...).
+      - "A personal access token (C(nbp_...)) is sent with the C(Token) authorization scheme; anything else is taken for a JWT
+        and sent with the C(Bearer) scheme."
       - If not set, the environment variables E(NETBIRD_API_TOKEN) and then E(NB_PAT) (the Terraform provider's name) are used.
       - The token never appears in output, warnings or error messages.
     type: str
@@ -59,7 +60,7 @@ requirements:
 notes:
   - All modules of this collection belong to the action group C(netbird_ops.netbird.netbird), so the connection
     options can be set once with C(module_defaults) and C(group/netbird_ops.netbird.netbird).
-  - Run the modules on the controller (C(delegate_to: localhost) or C(connection: local)).
+  - Run the modules on the controller (C(delegate_to=localhost) or C(connection=local)).
 '''
 
     ACTIONGROUP = r'''

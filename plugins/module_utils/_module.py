@@ -118,4 +118,3 @@ class NetBirdModule:
 
     def warn(self, text):
         self.module.warn(text)
-

@@ -25,7 +25,7 @@ description:
   - With O(users), many users are handled in one module run (one user list request and at most one group list
     request in total), which is much faster than a loop.
 author:
-  - netbird_ops.netbird contributors
+  - netbird_ops.netbird maintainers (@netbird-ops)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - netbird_ops.netbird.netbird
@@ -62,7 +62,7 @@ options:
   name:
     description:
       - Display name. Required to create a regular user; identifies a service user (with O(service_user=true)).
-      - NetBird cannot rename users: a different name on an existing regular user gives a warning and no change.
+      - NetBird cannot rename users; a different name on an existing regular user gives a warning and no change.
     type: str
   service_user:
     description:
@@ -246,7 +246,7 @@ EXAMPLES = r'''
 RETURN = r'''
 user:
   description:
-    - The user after the task (in check mode: as it would be). Not returned in batch mode.
+    - The user after the task (in check mode, as it would be). Not returned in batch mode.
     - After O(state=absent), the user as it was before the deletion, or V(null) if it did not exist.
   returned: when O(users) is not used
   type: dict

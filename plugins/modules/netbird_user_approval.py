@@ -18,7 +18,7 @@ description:
   - Rejecting a user who is active (not pending) fails with a clear message and deletes nothing; use
     M(netbird_ops.netbird.netbird_user) with O(netbird_ops.netbird.netbird_user#module:state=absent) to delete an active user.
 author:
-  - netbird_ops.netbird contributors
+  - netbird_ops.netbird maintainers (@netbird-ops)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - netbird_ops.netbird.netbird

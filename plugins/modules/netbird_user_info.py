@@ -18,7 +18,7 @@ description:
   - Each user carries the names of its auto groups when the token may read groups; a token that may not (role
     C(user)) still gets the users, without names.
 author:
-  - netbird_ops.netbird contributors
+  - netbird_ops.netbird maintainers (@netbird-ops)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - netbird_ops.netbird.netbird

@@ -151,7 +151,7 @@ class Ansible:
         cmd += list(args or [])
         run_env = self.env(env, token=token, url=url)
         run_env["NB_RESULTS_FILE"] = results
-        proc = subprocess.run(cmd, env=run_env, capture_output=True, text=True, timeout=600, cwd=str(self.tmp_path))
+        proc = subprocess.run(cmd, env=run_env, capture_output=True, text=True, timeout=600, cwd=str(self.tmp_path), check=False)
         return Run(proc, self._read_results(results))
 
     def adhoc(self, module, module_args="", env=None, token=None, url=None, check=False, verbosity=0):
@@ -166,7 +166,7 @@ class Ansible:
         run_env = self.env(env, token=token, url=url)
         run_env["NB_RESULTS_FILE"] = results
         run_env["ANSIBLE_LOAD_CALLBACK_PLUGINS"] = "1"
-        proc = subprocess.run(cmd, env=run_env, capture_output=True, text=True, timeout=300, cwd=str(self.tmp_path))
+        proc = subprocess.run(cmd, env=run_env, capture_output=True, text=True, timeout=300, cwd=str(self.tmp_path), check=False)
         return Run(proc, self._read_results(results))
 
 

@@ -98,7 +98,7 @@ def test_auth_header_schemes():
 
 
 def test_request_headers_and_url():
-    client, adapter, _ = make_client([(200, [])], url="https://nb.example.com/api/")
+    client, adapter, _sleeps = make_client([(200, [])], url="https://nb.example.com/api/")
     assert client.get_list("/users", params={"service_user": "false"}) == []
     request, kwargs = adapter.sent[0]
     assert request.url == "https://nb.example.com/api/users?service_user=false"
@@ -110,33 +110,33 @@ def test_request_headers_and_url():
 
 
 def test_tls_options():
-    client, adapter, _ = make_client([(200, [])], ca_path="/etc/ca.pem")
+    client, adapter, _sleeps = make_client([(200, [])], ca_path="/etc/ca.pem")
     client.get_list("/users")
     assert adapter.sent[0][1]["verify"] == "/etc/ca.pem"
-    client, adapter, _ = make_client([(200, [])], validate_certs=False, ca_path="/etc/ca.pem")
+    client, adapter, _sleeps = make_client([(200, [])], validate_certs=False, ca_path="/etc/ca.pem")
     client.get_list("/users")
     assert adapter.sent[0][1]["verify"] is False
 
 
 def test_timeout_option():
-    client, adapter, _ = make_client([(200, {})], timeout=7)
+    client, adapter, _sleeps = make_client([(200, {})], timeout=7)
     client.get("/users/current")
     assert adapter.sent[0][1]["timeout"] == 7
 
 
 def test_null_list_is_empty():
-    client, _, _ = make_client([(200, None)])
+    client, _adapter, _sleeps = make_client([(200, None)])
     assert client.get_list("/users/u1/tokens") == []
 
 
 def test_non_list_where_list_expected():
-    client, _, _ = make_client([(200, {"x": 1})])
+    client, _adapter, _sleeps = make_client([(200, {"x": 1})])
     with pytest.raises(NetBirdAPIError, match="expected a JSON list"):
         client.get_list("/users")
 
 
 def test_error_carries_method_path_status_message_request_id():
-    client, _, _ = make_client([(422, {"message": "unknown user role boss", "code": 422}, {"X-Request-Id": "abc123"})])
+    client, _adapter, _sleeps = make_client([(422, {"message": "unknown user role boss", "code": 422}, {"X-Request-Id": "abc123"})])
     with pytest.raises(NetBirdAPIError) as info:
         client.post("/users", {"role": "boss"})
     err = info.value
@@ -146,7 +146,7 @@ def test_error_carries_method_path_status_message_request_id():
 
 @pytest.mark.parametrize("status,message", [(401, "token invalid"), (404, "invalid token: pat: 0af3 not found")])
 def test_rejected_token_is_explained_without_the_token(status, message):
-    client, _, _ = make_client([(status, {"message": message, "code": status})])
+    client, _adapter, _sleeps = make_client([(status, {"message": message, "code": status})])
     with pytest.raises(NetBirdAPIError) as info:
         client.get_list("/users")
     text = str(info.value)
@@ -156,14 +156,14 @@ def test_rejected_token_is_explained_without_the_token(status, message):
 
 
 def test_user_not_found_is_not_a_token_error():
-    client, _, _ = make_client([(404, {"message": "user: abc not found", "code": 404})])
+    client, _adapter, _sleeps = make_client([(404, {"message": "user: abc not found", "code": 404})])
     with pytest.raises(NetBirdAPIError) as info:
         client.put("/users/abc", {})
     assert "token" not in str(info.value)
 
 
 def test_token_is_redacted_from_server_messages():
-    client, _, _ = make_client([(400, {"message": "bad header Token %s" % PAT, "code": 400})])
+    client, _adapter, _sleeps = make_client([(400, {"message": "bad header Token %s" % PAT, "code": 400})])
     with pytest.raises(NetBirdAPIError) as info:
         client.get("/users/current")
     assert PAT not in str(info.value)
@@ -172,7 +172,7 @@ def test_token_is_redacted_from_server_messages():
 
 def test_html_error_body_is_summarised():
     html = "<html><head><style>x{}</style></head><body><h1>502 Bad Gateway</h1><p>nginx</p></body></html>"
-    client, _, _ = make_client([(500, html, {"Content-Type": "text/html"})])
+    client, _adapter, _sleeps = make_client([(500, html, {"Content-Type": "text/html"})])
     with pytest.raises(NetBirdAPIError) as info:
         client.get_list("/users")
     text = str(info.value)
@@ -181,19 +181,19 @@ def test_html_error_body_is_summarised():
 
 
 def test_html_success_body_is_an_error():
-    client, _, _ = make_client([(200, "<html>login</html>", {"Content-Type": "text/html"})])
+    client, _adapter, _sleeps = make_client([(200, "<html>login</html>", {"Content-Type": "text/html"})])
     with pytest.raises(NetBirdAPIError, match="non-JSON body"):
         client.get_list("/users")
 
 
 def test_empty_error_body():
-    client, _, _ = make_client([(500, "")])
+    client, _adapter, _sleeps = make_client([(500, "")])
     with pytest.raises(NetBirdAPIError, match="empty response body"):
         client.get_list("/users")
 
 
 def test_redirect_is_refused():
-    client, adapter, _ = make_client([(302, "", {"Location": "https://evil.example.com/api/users"})])
+    client, adapter, _sleeps = make_client([(302, "", {"Location": "https://evil.example.com/api/users"})])
     with pytest.raises(NetBirdAPIError, match="redirect to https://evil.example.com/api/users refused"):
         client.get_list("/users")
     assert len(adapter.sent) == 1  # not followed: the token is never sent to the other URL
@@ -227,7 +227,7 @@ def test_backoff_is_exponential_with_jitter_and_bounded():
 
 
 def test_jitter_range():
-    client, _, _ = make_client([])
+    client, _adapter, _sleeps = make_client([])
     for attempt in range(6):
         client._rand = lambda: 0.0  # pylint: disable=protected-access
         low = client._backoff(attempt)  # pylint: disable=protected-access
@@ -238,13 +238,13 @@ def test_jitter_range():
 
 
 def test_retry_after_is_honoured():
-    client, _, sleeps = make_client([(429, {"message": "too many requests", "code": 429}, {"Retry-After": "7"}), (200, [])])
+    client, _adapter, sleeps = make_client([(429, {"message": "too many requests", "code": 429}, {"Retry-After": "7"}), (200, [])])
     client.get_list("/users")
     assert sleeps == [7.0]
 
 
 def test_retry_after_is_capped():
-    client, _, sleeps = make_client([(429, {"message": "x", "code": 429}, {"Retry-After": "86400"}), (200, [])])
+    client, _adapter, sleeps = make_client([(429, {"message": "x", "code": 429}, {"Retry-After": "86400"}), (200, [])])
     client.get_list("/users")
     assert sleeps == [120.0]
 
@@ -257,7 +257,7 @@ def test_parse_retry_after():
 
 
 def test_post_retried_on_429_only():
-    client, adapter, _ = make_client([(429, {"message": "too many requests", "code": 429}), (200, {"id": "u1"})])
+    client, adapter, _sleeps = make_client([(429, {"message": "too many requests", "code": 429}), (200, {"id": "u1"})])
     assert client.post("/users", {"name": "x"}) == {"id": "u1"}
     assert len(adapter.sent) == 2
 
@@ -271,7 +271,7 @@ def test_post_is_never_blindly_resent_after_gateway_errors(status):
 
 
 def test_post_not_resent_after_read_timeout():
-    client, adapter, _ = make_client([requests.exceptions.ReadTimeout("read timed out"), (200, {})])
+    client, adapter, _sleeps = make_client([requests.exceptions.ReadTimeout("read timed out"), (200, {})])
     with pytest.raises(AmbiguousWriteError, match="read timed out"):
         client.post("/users", {"name": "x"})
     assert len(adapter.sent) == 1
@@ -279,14 +279,14 @@ def test_post_not_resent_after_read_timeout():
 
 def test_post_resent_after_refused_connection():
     refused = requests.exceptions.ConnectionError("Max retries exceeded (Caused by NewConnectionError('Connection refused'))")
-    client, adapter, _ = make_client([refused, (200, {"id": "u"})])
+    client, adapter, _sleeps = make_client([refused, (200, {"id": "u"})])
     assert client.post("/users", {"name": "x"}) == {"id": "u"}
     assert len(adapter.sent) == 2
 
 
 def test_get_retried_after_reset_and_timeout():
     reset = requests.exceptions.ConnectionError("('Connection aborted.', ConnectionResetError(104, 'Connection reset by peer'))")
-    client, adapter, _ = make_client([reset, requests.exceptions.ReadTimeout("x"), (200, [])])
+    client, adapter, _sleeps = make_client([reset, requests.exceptions.ReadTimeout("x"), (200, [])])
     assert client.get_list("/users") == []
     assert len(adapter.sent) == 3
     assert client.retry_summary().startswith("2 request(s) were retried")
@@ -294,14 +294,14 @@ def test_get_retried_after_reset_and_timeout():
 
 def test_transport_error_message_after_retries():
     refused = requests.exceptions.ConnectionError("Max retries exceeded (Caused by NewConnectionError('Connection refused'))")
-    client, _, _ = make_client([refused] * 3, retries=2)
+    client, _adapter, _sleeps = make_client([refused] * 3, retries=2)
     with pytest.raises(NetBirdAPIError) as info:
         client.get_list("/users")
     assert str(info.value).startswith("GET /api/users failed: connection refused after 2 retries")
 
 
 def test_tls_error_message():
-    client, _, _ = make_client([requests.exceptions.SSLError("certificate verify failed: self-signed certificate")])
+    client, _adapter, _sleeps = make_client([requests.exceptions.SSLError("certificate verify failed: self-signed certificate")])
     with pytest.raises(NetBirdAPIError) as info:
         client.get_list("/users")
     text = str(info.value)
@@ -309,7 +309,7 @@ def test_tls_error_message():
 
 
 def test_zero_retries():
-    client, adapter, _ = make_client([(503, {"message": "x", "code": 503})], retries=0)
+    client, adapter, _sleeps = make_client([(503, {"message": "x", "code": 503})], retries=0)
     with pytest.raises(NetBirdAPIError):
         client.get_list("/users")
     assert len(adapter.sent) == 1

@@ -206,13 +206,13 @@ def test_omitted_role_is_never_defaulted():
 
 def test_omitted_blocked_never_unblocks():
     """Pitfall: a PUT without is_blocked unblocks the user."""
-    eng, _ = engine_for([user("u1", "a@x.io", "A", blocked=True)])
+    eng, _client = engine_for([user("u1", "a@x.io", "A", blocked=True)])
     plan = eng.plan(spec(email="a@x.io", role="auditor"))
     assert plan.put_body == {"role": "auditor", "auto_groups": [], "is_blocked": True}
 
 
 def test_omitted_groups_are_kept():
-    eng, _ = engine_for([user("u1", "a@x.io", "A", groups=[G_OPS])])
+    eng, _client = engine_for([user("u1", "a@x.io", "A", groups=[G_OPS])])
     plan = eng.plan(spec(email="a@x.io", blocked=True))
     assert plan.put_body == {"role": "user", "auto_groups": [G_OPS], "is_blocked": True}
 
@@ -232,7 +232,7 @@ def test_ids_only_no_change_needs_no_groups_call():
 
 
 def test_ids_are_validated_before_a_write():
-    eng, _ = engine_for([user("u1", "a@x.io", "A")])
+    eng, _client = engine_for([user("u1", "a@x.io", "A")])
     with pytest.raises(NetBirdInputError, match="unknown group 'd0000000000000000zzz'"):
         eng.plan(spec(email="a@x.io", auto_groups=["d0000000000000000zzz"]))
 
@@ -243,19 +243,19 @@ def test_ids_are_validated_before_a_write():
     ("replace", [G_DEV]),
 ])
 def test_group_modes(mode, expected):
-    eng, _ = engine_for([user("u1", "a@x.io", "A", groups=[G_OPS])])
+    eng, _client = engine_for([user("u1", "a@x.io", "A", groups=[G_OPS])])
     plan = eng.plan(spec(email="a@x.io", auto_groups=["dev"] if mode != "remove" else ["ops"], auto_groups_mode=mode))
     assert plan.put_body["auto_groups"] == sorted(expected)
 
 
 def test_add_mode_keeps_unmanaged_groups_and_is_idempotent():
-    eng, _ = engine_for([user("u1", "a@x.io", "A", groups=[G_OPS, G_DEV])])
+    eng, _client = engine_for([user("u1", "a@x.io", "A", groups=[G_OPS, G_DEV])])
     assert not eng.plan(spec(email="a@x.io", auto_groups=["dev"], auto_groups_mode="add")).changed
     assert not eng.plan(spec(email="a@x.io", auto_groups=[], auto_groups_mode="remove")).changed
 
 
 def test_pending_user_is_never_unblocked():
-    eng, _ = engine_for([user("u1", "p@x.io", "P", blocked=True, pending=True)])
+    eng, _client = engine_for([user("u1", "p@x.io", "P", blocked=True, pending=True)])
     plan = eng.plan(spec(email="p@x.io", blocked=False, auto_groups=["dev"]))
     assert plan.put_body == {"role": "user", "auto_groups": [G_DEV], "is_blocked": True}
     assert any("pending approval" in w for w in plan.warnings)
@@ -297,7 +297,7 @@ def test_admin_cannot_grant_owner():
 
 
 def test_owner_transfer_warns():
-    eng, _ = engine_for([user("a1", "a@x.io", "A", status="invited")])
+    eng, _client = engine_for([user("a1", "a@x.io", "A", status="invited")])
     plan = eng.plan(spec(email="a@x.io", role="owner"))
     assert plan.put_body["role"] == "owner"
     assert any("demotes" in w for w in plan.warnings)
@@ -305,7 +305,7 @@ def test_owner_transfer_warns():
 
 
 def test_name_change_is_not_a_recreate():
-    eng, _ = engine_for([user("a1", "a@x.io", "Alice")])
+    eng, _client = engine_for([user("a1", "a@x.io", "Alice")])
     plan = eng.plan(spec(email="a@x.io", name="Alicia"))
     assert plan.action == "none"
     assert any("cannot rename" in w for w in plan.warnings)
@@ -324,7 +324,7 @@ def test_create_plan_and_block_after_create():
 
 
 def test_service_user_create_body():
-    eng, _ = engine_for([])
+    eng, _client = engine_for([])
     plan = eng.plan(spec(name="ci-bot", service_user=True, role="network_admin"))
     assert plan.create_body == {"role": "network_admin", "auto_groups": [], "is_service_user": True, "name": "ci-bot"}
 
@@ -340,7 +340,7 @@ def test_check_mode_writes_nothing_and_predicts():
 
 
 def test_delete_counts_peers_and_absent_is_no_change():
-    eng, _ = engine_for([user("u1", "a@x.io", "A")])
+    eng, _client = engine_for([user("u1", "a@x.io", "A")])
     plan = eng.plan(spec(email="a@x.io", state="absent"))
     assert plan.action == "delete" and plan.peers == 2
     assert any("2 peers" in w for w in plan.warnings)
@@ -348,13 +348,13 @@ def test_delete_counts_peers_and_absent_is_no_change():
 
 
 def test_resend_invite_only_when_invited():
-    eng, _ = engine_for([user("i1", "i@x.io", "I", status="invited"), user("a1", "a@x.io", "A")])
+    eng, _client = engine_for([user("i1", "i@x.io", "I", status="invited"), user("a1", "a@x.io", "A")])
     assert eng.plan(spec(email="i@x.io", resend_invite=True)).invite
     assert not eng.plan(spec(email="a@x.io", resend_invite=True)).changed
 
 
 def test_diff_has_group_names_and_no_secret():
-    eng, _ = engine_for([user("u1", "a@x.io", "A", groups=[G_OPS])])
+    eng, _client = engine_for([user("u1", "a@x.io", "A", groups=[G_OPS])])
     eng.groups.load()
     diff = eng.diff(eng.plan(spec(email="a@x.io", auto_groups=["dev"])))
     assert diff["before"]["auto_groups"] == ["ops"] and diff["after"]["auto_groups"] == ["dev"]
@@ -365,7 +365,7 @@ def test_diff_has_group_names_and_no_secret():
 
 
 def test_ambiguous_email_lookup():
-    eng, _ = engine_for([user("u1", "a@x.io", "A"), user("u2", "A@x.io", "A2")])
+    eng, _client = engine_for([user("u1", "a@x.io", "A"), user("u2", "A@x.io", "A2")])
     with pytest.raises(NetBirdInputError, match="matches 2 users"):
         eng.plan(spec(email="a@x.io"))
 
