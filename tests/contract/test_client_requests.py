@@ -1,0 +1,67 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Contract of the collection's own requests: every request the client and engine send, on every
+write path, must be an operation of NetBird's OpenAPI spec with a body and query that match it."""
+
+from __future__ import annotations
+
+import json
+
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdClient
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import UserEngine, UserSpec
+from ansible_collections.netbird_ops.netbird.plugins.modules import netbird_user_approval
+
+
+def spec(**kwargs):
+    entry = {"state": "present", "auto_groups_mode": "replace", "resend_invite": False}
+    entry.update(kwargs)
+    return UserSpec(entry)
+
+
+def apply_all(client, specs):
+    engine = UserEngine(client)
+    engine.load_users()
+    for item in specs:
+        engine.apply(engine.plan(item))
+    return engine
+
+
+def test_every_request_of_every_write_path_matches_the_spec(nb_emulator, spec_contract):
+    nb_emulator.control("POST", "reset")
+    nb_emulator.control("POST", "seed", {
+        "groups": [{"name": "dev"}, {"name": "ops"}],
+        "users": [{"email": "gone@example.org", "name": "Gone", "peers": 1},
+                  {"email": "pend1@example.org", "name": "P1", "pending_approval": True},
+                  {"email": "pend2@example.org", "name": "P2", "pending_approval": True}],
+    })
+    nb_emulator.control("DELETE", "log")
+    client = NetBirdClient(nb_emulator.url, nb_emulator.token, retries=0)
+    engine = apply_all(client, [
+        spec(email="new@example.org", name="New", auto_groups=["dev"], blocked=True),
+        spec(name="bot", service_user=True, role="network_admin", auto_groups=["ops"]),
+        spec(email="gone@example.org", state="absent"),
+        spec(old_password="Emulator-Owner-Pass1!", new_password="Emulator-Owner-Pass2!"),
+    ])
+    apply_all(client, [spec(email="new@example.org", role="auditor", auto_groups=["ops"], auto_groups_mode="add", blocked=False)])
+    pending = {u["email"]: u for u in engine.client.get_list("/users", params={"service_user": "false"})}
+    netbird_user_approval._approve(engine, pending["pend1@example.org"])  # pylint: disable=protected-access
+    netbird_user_approval._reject(engine, pending["pend2@example.org"])  # pylint: disable=protected-access
+
+    log = nb_emulator.control("GET", "log")
+    entries = log if isinstance(log, list) else log.get("requests") or log.get("entries") or []
+    assert entries, log
+    seen = set()
+    for entry in entries:
+        template, operation = spec_contract.operation(entry["method"], entry["path"])
+        seen.add("%s %s" % (entry["method"], template))
+        declared = set(p.get("name") for p in operation.get("parameters") or [] if p.get("in") == "query")
+        query = entry.get("query") or {}
+        names = set(query) if isinstance(query, dict) else set(part.split("=")[0] for part in str(query).split("&") if part)
+        assert names <= declared, "%s %s sends undeclared query parameters %s" % (entry["method"], template, names - declared)
+        body = entry.get("body")
+        if body:
+            spec_contract.validate_request(entry["method"], entry["path"], json.loads(body) if isinstance(body, str) else body)
+        assert entry["status"] < 400, entry
+    assert {"POST /api/users", "PUT /api/users/{userId}", "DELETE /api/users/{userId}", "PUT /api/users/{userId}/password",
+            "POST /api/users/{userId}/approve", "DELETE /api/users/{userId}/reject", "GET /api/users", "GET /api/groups",
+            "GET /api/peers"} <= seen
