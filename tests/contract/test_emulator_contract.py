@@ -772,6 +772,68 @@ def test_fault_clear(api):
     api.emu.control("POST", "faults", {"path": "/api/users"}, expect=400)
 
 
+def test_fault_scoped_to_one_user_and_log_names_the_requester(api):
+    other, other_token = api.user_with_token(role="admin")
+    api.emu.control("POST", "faults", [{"path": "/api/users", "status": 503, "user_id": other["id"]}])
+    api.get("/api/users", expect=200)                       # the owner's request does not match
+    api.get("/api/users", token=other_token, expect=503)    # the other user's does
+    api.get("/api/users", token=other_token, expect=200)
+    api.get("/api/users", token="", expect=401)
+    log = api.emu.control("GET", "log")[-4:]
+    me = owner(api)
+    assert [(e["user_id"], e["status"]) for e in log] == [(me["id"], 200), (other["id"], 503), (other["id"], 200), (None, 401)]
+    api.emu.control("POST", "faults", {"path": "*", "user_id": ""}, expect=400)
+
+
+def test_fault_message_replaces_the_default_text(api):
+    api.emu.control("POST", "faults", [{"path": "/api/users", "status": 401, "message": "token invalid"}])
+    assert api.get("/api/users", expect=401).json() == {"message": "token invalid", "code": 401}
+    api.emu.control("POST", "faults", {"path": "*", "body": "x", "message": "y"}, expect=400)
+
+
+def test_fault_empty_body(api):
+    api.emu.control("POST", "faults", [{"path": "/api/users", "status": 200, "body": ""}])
+    resp = api.get("/api/users", expect=200, validate=False)
+    assert resp.content == b"" and resp.headers["Content-Length"] == "0"
+
+
+def test_fault_race_sends_the_same_request_first(api):
+    api.emu.control("POST", "faults", [{"method": "POST", "path": "/api/users", "race": True}])
+    resp = api.post("/api/users", create_body(email="raced@example.org"), expect=409)
+    assert err(resp) == "can't invite a user with an existing netbird account"
+    assert [u["email"] for u in api.json("GET", "/api/users")].count("raced@example.org") == 1
+    pending = api.seed(users=[{"email": "pend@example.org", "name": "P", "pending_approval": True}])["users"][0]
+    api.emu.control("POST", "faults", [{"path": "/api/users/{userId}/approve", "race": True}])
+    assert err(api.post("/api/users/%s/approve" % q(pending["id"]), expect=422)).endswith("is not pending approval")
+    assert find(api.json("GET", "/api/users"), pending["id"])["pending_approval"] is False
+    assert api.emu.control("GET", "requests")["by_route"]["POST /api/users"] == 1
+
+
+def test_fault_vanish_deletes_the_path_user_first(api):
+    user = api.seed(users=[{"email": "gone@example.org", "name": "G", "peers": 1}])["users"][0]
+    api.emu.control("POST", "faults", [{"method": "PUT", "path": "/api/users/{userId}", "vanish": True}])
+    resp = api.put("/api/users/" + q(user["id"]), {"role": "user", "auto_groups": [], "is_blocked": False}, expect=404)
+    assert err(resp) == "user: %s not found" % user["id"].lower()
+    assert all(u["id"] != user["id"] for u in api.json("GET", "/api/users"))
+
+
+def test_fault_partial_serves_then_cuts_the_answer(api):
+    api.emu.control("POST", "faults", [{"method": "POST", "path": "/api/users", "partial": True},
+                                       {"method": "GET", "path": "/api/users", "partial": True}])
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        requests.post(api.emu.url + "/api/users", json=create_body(email="cut@example.org"),
+                      headers={"Authorization": "Token " + api.token}, timeout=10)
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        requests.get(api.emu.url + "/api/users", headers={"Authorization": "Token " + api.token}, timeout=10)
+    # the create was carried out; only its answer was lost
+    assert [u["email"] for u in api.json("GET", "/api/users")].count("cut@example.org") == 1
+    log = api.emu.control("GET", "log")
+    assert [(e["method"], e["status"], e.get("partial")) for e in log[-3:-1]] == [("POST", 200, True), ("GET", 200, True)]
+    for bad in ({"path": "*", "partial": True, "drop": True}, {"path": "*", "partial": True, "status": 500}):
+        api.emu.control("POST", "faults", bad, expect=400)
+    assert api.emu.stderr() == ""
+
+
 def test_request_counters(api):
     me = owner(api)
     api.emu.control("POST", "requests/reset")

@@ -109,6 +109,14 @@ class Drop(Exception):
     """Raised by the fault injector: close the connection without answering."""
 
 
+class Partial(Exception):
+    """Raised by the fault injector: send the status line, the headers and half the body, then close."""
+
+    def __init__(self, result):
+        super().__init__("partial answer")
+        self.result = result
+
+
 def now_iso():
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
@@ -746,11 +754,23 @@ def validate_fault(rule):
     if body is not None and not isinstance(body, str):
         body = json.dumps(body)
     drop = bool(rule.get("drop", False))
-    if status is None and delay is None and not drop and body is None:
-        raise ApiError(400, "a fault rule needs status, delay, drop or body", lower=False)
+    race = bool(rule.get("race", False))
+    vanish = bool(rule.get("vanish", False))
+    partial = bool(rule.get("partial", False))
+    if status is None and delay is None and body is None and not (drop or race or vanish or partial):
+        raise ApiError(400, "a fault rule needs status, delay, drop, body, race, vanish or partial", lower=False)
+    if partial and (drop or status is not None or body is not None):
+        raise ApiError(400, "partial cuts off the real answer: it does not combine with drop, status or body", lower=False)
     if body is not None and status is None:
         status = 500
-    out.update({"status": status, "delay": delay, "drop": drop, "body": body})
+    message = rule.get("message")
+    if message is not None and (not isinstance(message, str) or status is None or body is not None):
+        raise ApiError(400, "message is the text of a status fault's JSON error body", lower=False)
+    user_id = rule.get("user_id")
+    if user_id is not None and (not isinstance(user_id, str) or not user_id):
+        raise ApiError(400, "user_id must be a user id", lower=False)
+    out.update({"status": status, "delay": delay, "drop": drop, "body": body, "race": race, "vanish": vanish,
+                "partial": partial, "message": message, "user_id": user_id})
     if rule.get("retry_after") is not None:
         out["retry_after"] = str(rule["retry_after"])
     return out
@@ -924,12 +944,14 @@ class Emulator:
             self.log.clear()
 
     # ---- faults --------------------------------------------------------------------------
-    def _take_fault(self, method, raw_path, path, template):
+    def _take_fault(self, method, raw_path, path, template, user_id=None):
         with self.faults_lock:
             for rule in self.faults:
                 if rule["method"] not in ("*", method):
                     continue
                 if rule["path"] not in ("*", raw_path, path, template):
+                    continue
+                if rule.get("user_id") is not None and rule["user_id"] != user_id:
                     continue
                 rule["times"] -= 1
                 if rule["times"] <= 0:
@@ -951,12 +973,19 @@ class Emulator:
         template = match[0] if match else None
         route = template or path
         self._count(method, route)
+        requester = self._requester(headers)
         entry = {"time": now_iso(), "method": method, "path": path, "route": route, "query": parsed.query,
-                 "status": None, "body": body[:65536].decode("utf-8", "replace") if body else ""}
+                 "status": None, "body": body[:65536].decode("utf-8", "replace") if body else "", "user_id": requester}
         try:
-            result = self._api(method, raw_path, path, parsed.query, headers, body, match)
+            result = self._api(method, raw_path, path, parsed.query, headers, body, match, requester)
         except Drop:
             entry["status"] = 0
+            with self.stats_lock:
+                self.log.append(entry)
+            raise
+        except Partial as cut:
+            entry["status"] = cut.result[0]
+            entry["partial"] = True
             with self.stats_lock:
                 self.log.append(entry)
             raise
@@ -965,13 +994,36 @@ class Emulator:
             self.log.append(entry)
         return result
 
-    def _api(self, method, raw_path, path, query, headers, body, match):
-        fault = self._take_fault(method, raw_path, path, match[0] if match else None)
+    def _requester(self, headers):
+        """Id of the user the request authenticates as (PAT or seeded JWT), or None; no side effects."""
+        parts = (headers.get("Authorization") or "").split(" ")
+        if len(parts) != 2 or not parts[1]:
+            return None
+        store = self.store
+        if parts[1].startswith(PAT_PREFIX):
+            token_id = store.token_hashes.get(hash_token(parts[1]))
+            record = store.tokens.get(token_id) if token_id else None
+            return record["user_id"] if record else None
+        return store.jwts.get(parts[1])
+
+    def _api(self, method, raw_path, path, query, headers, body, match, requester=None):
+        fault = self._take_fault(method, raw_path, path, match[0] if match else None, requester)
         if fault:
             if fault.get("delay"):
                 time.sleep(fault["delay"])
             if fault["drop"]:
                 raise Drop()
+            if fault["vanish"] and match is not None and "userId" in match[2]:
+                # another client deletes the user named in the path just before this request is served
+                with self.lock:
+                    if match[2]["userId"] in self.store.users:
+                        self.store.delete_user(match[2]["userId"])
+                        self.save_state()
+            if fault["race"]:
+                # another client sends the same request just before this one; its answer is not ours
+                self._serve_api(method, query, headers, body, match)
+            if fault["partial"]:
+                raise Partial(self._serve_api(method, query, headers, body, match))
             if fault["status"] is not None:
                 extra = {}
                 if fault.get("retry_after") is not None:
@@ -987,10 +1039,13 @@ class Emulator:
                         ctype = "text/plain; charset=utf-8"
                     extra["Content-Type"] = ctype
                     return fault["status"], extra, text.encode("utf-8")
-                message = DEFAULT_ERROR_MESSAGES.get(fault["status"], "emulated fault")
+                message = fault.get("message") or DEFAULT_ERROR_MESSAGES.get(fault["status"], "emulated fault")
                 status, hdrs, data = self._json(fault["status"], {"message": message, "code": fault["status"]})
                 hdrs.update(extra)
                 return status, hdrs, data
+        return self._serve_api(method, query, headers, body, match)
+
+    def _serve_api(self, method, query, headers, body, match):
         if match is None:
             return self._error(ApiError(404, "not found", lower=False))
         template, handler, params, allowed = match
@@ -1549,13 +1604,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except Drop:
             self.close_connection = True
             return
+        except Partial as cut:
+            # a reset mid-response: the full Content-Length is announced, half the body is sent
+            self.close_connection = True
+            status, headers, data = cut.result
+            self._send(status, headers, data, cut_at=len(data) // 2)
+            return
         except Exception:  # pylint: disable=broad-exception-caught
             traceback.print_exc(file=sys.stderr)
             status, headers, data = 500, {"Content-Type": "application/json; charset=UTF-8"}, \
                 b'{"message":"internal server error","code":500}\n'
         self._send(status, headers, data)
 
-    def _send(self, status, headers, data):
+    def _send(self, status, headers, data, cut_at=None):
         self.send_response(status)
         for key, value in headers.items():
             self.send_header(key, value)
@@ -1566,7 +1627,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
         self.end_headers()
         if self.command != "HEAD":
-            self.wfile.write(data)
+            self.wfile.write(data if cut_at is None else data[:cut_at])
 
     do_GET = _serve
     do_POST = _serve
