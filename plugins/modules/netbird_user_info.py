@@ -71,9 +71,18 @@ options:
     description: Only users who are (V(true)) or are not (V(false)) blocked.
     type: bool
     aliases: [is_blocked]
+  include_tokens:
+    description:
+      - Add each user's personal access tokens (metadata only, never a secret) as RV(users[].tokens).
+      - Costs one extra request per listed user, so combine it with filters on large accounts.
+      - NetBird lets an owner or admin read only its own tokens and those of service users, other roles only their
+        own; users whose tokens the token's user may not read get no RV(users[].tokens), with one warning.
+    type: bool
+    default: false
 seealso:
   - module: netbird_ops.netbird.netbird_user
   - module: netbird_ops.netbird.netbird_user_approval
+  - module: netbird_ops.netbird.netbird_user_token
 '''
 
 EXAMPLES = r'''
@@ -101,6 +110,12 @@ EXAMPLES = r'''
 - name: Show their emails
   ansible.builtin.debug:
     msg: "{{ blocked.users | map(attribute='email') | list }}"
+
+- name: Service users and their tokens, to audit expiry dates
+  netbird_ops.netbird.netbird_user_info:
+    service_user: true
+    include_tokens: true
+  register: service_users_tokens
 
 - name: Service users, with connection options set once for the whole play
   module_defaults:
@@ -174,11 +189,36 @@ users:
       description: The user's permissions, as NetBird reports them.
       type: dict
       returned: with O(current=true)
+    tokens:
+      description: The user's personal access tokens, sorted by name; metadata only, never a secret.
+      type: list
+      elements: dict
+      returned: with O(include_tokens=true), for users whose tokens the token's user may read
+      contains:
+        id:
+          description: Token ID.
+          type: str
+        name:
+          description: Token name.
+          type: str
+        expiration_date:
+          description: When the token expires.
+          type: str
+        created_by:
+          description: ID of the user who created the token.
+          type: str
+        created_at:
+          description: When the token was created.
+          type: str
+        last_used:
+          description: When the token was last used; V(null) if never.
+          type: str
 '''
 
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdAPIError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._groups import GroupResolver
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._module import NetBirdModule
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._tokens import add_token_lists
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import ROLES, public_user
 
 
@@ -229,6 +269,8 @@ def run(nb):
             user["permissions"] = raw["permissions"]
         users.append(user)
     users.sort(key=lambda u: ((u.get("email") or "").lower(), u.get("name") or "", u.get("id") or ""))
+    if params["include_tokens"]:
+        add_token_lists(client, users, raw_users, nb.warn)
     return {"changed": False, "users": users}
 
 
@@ -243,6 +285,7 @@ def main():
         service_user=dict(type="bool", aliases=["is_service_user"]),
         pending_approval=dict(type="bool"),
         blocked=dict(type="bool", aliases=["is_blocked"]),
+        include_tokens=dict(type="bool", default=False),
     )
     module = NetBirdModule(argument_spec, supports_check_mode=True)
     module.run(run)
