@@ -34,6 +34,8 @@ class GroupResolver:
         self._groups = None
         self.readable = None
         self.read_error = None
+        self._index = None
+        self._index_of = None
 
     @property
     def loaded(self):
@@ -63,8 +65,19 @@ class GroupResolver:
     def groups(self):
         return self._groups or []
 
+    def _indexes(self):
+        """(groups by ID, groups by name), built once per group list: a batch resolves in O(users + groups)."""
+        groups = self.groups
+        if self._index is None or self._index_of is not groups:
+            by_name = {}
+            for group in groups:
+                by_name.setdefault(group.get("name"), []).append(group)
+            self._index = (dict((g.get("id"), g) for g in groups), by_name)
+            self._index_of = groups
+        return self._index
+
     def by_id(self):
-        return dict((g.get("id"), g) for g in self.groups)
+        return self._indexes()[0]
 
     def all_group_ids(self):
         return set(g.get("id") for g in self.groups if g.get("name") == ALL_GROUP_NAME)
@@ -91,10 +104,7 @@ class GroupResolver:
                     "%s uses group names (%s) but the token may not read groups (%s); give group IDs instead"
                     % (option, ", ".join(sorted(names)), self.read_error))
             return sorted(set(cleaned))
-        ids_index = self.by_id()
-        names_index = {}
-        for group in self.groups:
-            names_index.setdefault(group.get("name"), []).append(group)
+        ids_index, names_index = self._indexes()
         result = set()
         unknown = []
         for value in cleaned:

@@ -217,6 +217,25 @@ class Plan:
         return self.action != "none" or self.invite or self.password
 
 
+class UserIndex:
+    """One user list indexed by ID, by lower-case email (regular users) and by name (service users)."""
+
+    def __init__(self, users):
+        self.users = users
+        self.by_id = {}
+        self.by_email = {}
+        self.by_service_name = {}
+        self.current = None
+        for user in users:
+            self.by_id.setdefault(user.get("id"), user)
+            if user.get("is_service_user"):
+                self.by_service_name.setdefault(user.get("name"), []).append(user)
+            else:
+                self.by_email.setdefault((user.get("email") or "").lower(), []).append(user)
+            if self.current is None and user.get("is_current"):
+                self.current = user
+
+
 class UserEngine:
     """Plans and applies user changes with one list call and at most one groups call per run."""
 
@@ -227,6 +246,7 @@ class UserEngine:
         self._users = None
         self._list_filter = None
         self._peers = None
+        self._index = None          # UserIndex of self._users, built on first lookup
 
     # -- reading -----------------------------------------------------------------------------
     def load_users(self, service_user=None):
@@ -243,42 +263,47 @@ class UserEngine:
             self.load_users()
         return self._users
 
+    @property
+    def index(self):
+        """Lookups into the user list, built once per list (a batch of n users costs O(n), not O(n^2))."""
+        users = self.users
+        if self._index is None or self._index.users is not users:
+            self._index = UserIndex(users)
+        return self._index
+
     def current_user(self):
-        for user in self.users:
-            if user.get("is_current"):
-                return user
-        return None
+        return self.index.current
 
     def peers_of(self, user_id):
         """How many peers the user owns (the server deletes them with the user); None if unreadable."""
         if self._peers is None:
             try:
-                self._peers = self.client.get_list("/peers")
+                peers = self.client.get_list("/peers")
             except NetBirdAPIError as exc:
                 if exc.status not in (403, 404):
                     raise
                 self._peers = False
+            else:
+                self._peers = {}
+                for peer in peers:
+                    self._peers[peer.get("user_id")] = self._peers.get(peer.get("user_id"), 0) + 1
         if self._peers is False:
             return None
-        return sum(1 for p in self._peers if p.get("user_id") == user_id)
+        return self._peers.get(user_id, 0)
 
     def find(self, spec, users=None):
         """The raw user a spec refers to, or None. Raises on ambiguity."""
-        users = self.users if users is None else users
+        index = self.index if users is None else UserIndex(users)
         if spec.user_id:
-            for user in users:
-                if user.get("id") == spec.user_id:
-                    return user
-            return None
+            return index.by_id.get(spec.user_id)
         if spec.email:
-            wanted = spec.email.lower()
-            matches = [u for u in users if not u.get("is_service_user") and (u.get("email") or "").lower() == wanted]
+            matches = index.by_email.get(spec.email.lower(), [])
             what = "email %s" % spec.email
         elif spec.name:
-            matches = [u for u in users if u.get("is_service_user") and u.get("name") == spec.name]
+            matches = index.by_service_name.get(spec.name, [])
             what = "service user name %r" % spec.name
         else:
-            return self.current_user()
+            return index.current
         if len(matches) > 1:
             raise NetBirdInputError("%s: %s matches %d users (%s); give %s instead"
                                     % (spec.label, what, len(matches), ", ".join(sorted(m.get("id") for m in matches)),
