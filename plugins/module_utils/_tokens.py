@@ -275,11 +275,11 @@ class TokenPlan:
 class TokenEngine:
     """Plans and applies PAT changes: one user list per run, one token list per target user."""
 
-    def __init__(self, client, check_mode=False, users=None, now=utcnow):
+    def __init__(self, client, check_mode=False, users=None, now=None):
         self.client = client
         self.check_mode = check_mode
         self.users = users or UserEngine(client, check_mode=check_mode)
-        self._now = now
+        self._now = now or (lambda: utcnow())  # pylint: disable=unnecessary-lambda
         self._tokens = {}
         self._indexed = None
         self._by_id = None
