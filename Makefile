@@ -12,10 +12,12 @@ PYTHON := $(VENV)/bin/python
 # Tools called by name from tests and scripts (ansible-playbook, ansible-doc, ...) come from the venv.
 export PATH := $(VENV)/bin:$(PATH)
 PYTEST_ARGS ?=
+# benchmarks/scale.py arguments for `make bench` (see README, Performance)
+BENCH_ARGS ?= --n 100 --n 1000 --repeat 3
 # Stages of `make test`, in order.
 TEST_STAGES := venv pytest sanity lint build
 
-.PHONY: help venv test unit pytest sanity lint build demo clean distclean
+.PHONY: help venv test unit pytest sanity lint build demo bench clean distclean
 
 help:
 	@echo "make test       venv -> pytest (unit+contract+integration) -> sanity -> lint -> build"
@@ -26,6 +28,7 @@ help:
 	@echo "make lint       ansible-lint (production), changelog lint, action group check, shellcheck"
 	@echo "make build      build the artifact into build/ and ansible-doc every module from it"
 	@echo "make demo       run scripts/demo.py against the local NetBird API emulator"
+	@echo "make bench      scale benchmark: role vs uri loop vs raw requests floor, N=100 and 1,000 (BENCH_ARGS)"
 	@echo "make clean      remove generated files (distclean also removes $(VENV))"
 
 venv:
@@ -62,6 +65,9 @@ build: venv
 
 demo: venv
 	$(PYTHON) scripts/demo.py
+
+bench: venv
+	$(PYTHON) benchmarks/scale.py $(BENCH_ARGS)
 
 clean:
 	rm -rf build/ tests/output/ .pytest_cache/ .ansible/ changelogs/.plugin-cache.yaml tests/integration/inventory

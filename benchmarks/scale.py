@@ -1,0 +1,415 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Scale benchmark: the onboarding role vs ansible.builtin.uri in a loop vs the raw requests floor.
+
+    make bench                                   # = .venv/bin/python benchmarks/scale.py --n 100 --n 1000
+    .venv/bin/python benchmarks/scale.py --n 5   # smoke run (what CI does)
+
+For every N it generates a team of N users (4 in 5 regular users, 1 in 5 service users; every user has a
+role and one or two group names), builds and installs the collection with ansible-galaxy into a temporary
+collections path, and runs each scenario against a fresh local NetBird API emulator seeded with the groups:
+
+- raw floor: benchmarks/raw_floor.py, one Python process with one requests.Session doing the minimal calls;
+- role: benchmarks/role.yml (the onboarding role) via ansible-playbook;
+- uri loop: benchmarks/uri.yml, the same work with ansible.builtin.uri tasks, one loop item per user;
+- netbird_user, one user with no change (ad hoc), without and with group names (request counts).
+
+Each scenario runs first against the empty account (creates N users), then again with the same input (the
+re-run; nothing to change). Each run happens in its own measuring subprocess: wall time around the command,
+API requests from the emulator's counters (reset before the run), and peak RSS = the largest
+``ru_maxrss`` of the run's process tree (``getrusage(RUSAGE_CHILDREN)`` of the measuring process, so the
+figure is that run's own). The emulator's own start-up and seeding are not timed.
+
+Exit status: 1 when a run fails, converges wrongly, or misses a request-count target (these are
+deterministic); the timing targets are reported, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import importlib.util
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(REPO, "benchmarks")
+BIN = os.path.dirname(sys.executable)
+
+TEAMS = ["bench-team-%02d" % index for index in range(10)]
+VPN_GROUP = "bench-vpn"
+USER_ROLES = ("user", "user", "admin", "auditor")
+SERVICE_ROLES = ("user", "network_admin")
+
+# targets of issue 7, at the largest N
+RERUN_MAX_SECONDS = 5.0
+RERUN_MAX_REQUESTS = 3
+FIRST_RUN_FLOOR_FACTOR = 2.0
+FIRST_RUN_STARTUP_SECONDS = 3.0
+
+
+def load_testlib():
+    """tests/nb_testlib.py (the Emulator helper), imported by path."""
+    spec = importlib.util.spec_from_file_location("nb_testlib", os.path.join(REPO, "tests", "nb_testlib.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def tool(name):
+    path = os.path.join(BIN, name)
+    return path if os.path.exists(path) else (shutil.which(name) or name)
+
+
+# -- measuring ---------------------------------------------------------------------------------
+def measure_main(argv):
+    """``scale.py --measure LOG -- CMD...``: run CMD, print {rc, wall, maxrss_kb} as one JSON line."""
+    log_path, cmd = argv[0], argv[2:]
+    with open(log_path, "w", encoding="utf-8") as log:
+        start = time.perf_counter()
+        proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, check=False)
+        wall = time.perf_counter() - start
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(json.dumps({"rc": proc.returncode, "wall": wall, "maxrss_kb": usage.ru_maxrss}))
+    return 0
+
+
+def run_measured(cmd, env, log_path):
+    """Run ``cmd`` in a fresh measuring process, so that RUSAGE_CHILDREN covers this command only."""
+    proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--measure", log_path, "--"] + cmd,
+                          env=env, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError("measuring wrapper failed: %s" % proc.stderr)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# -- inputs ------------------------------------------------------------------------------------
+def make_team(count):
+    """Onboarding role variables for ``count`` users: 4 in 5 regular users, 1 in 5 service users."""
+    users, services = [], []
+    for index in range(count):
+        team = TEAMS[index % len(TEAMS)]
+        if index % 5 == 4:
+            services.append({"name": "bench-svc-%05d" % index, "role": SERVICE_ROLES[index % 2], "auto_groups": [team]})
+        else:
+            users.append({"email": "user%05d@bench.example.com" % index, "name": "Bench User %05d" % index,
+                          "role": USER_ROLES[index % 4], "auto_groups": [team, VPN_GROUP]})
+    return {"netbird_onboarding_users": users, "netbird_onboarding_service_users": services}
+
+
+def team_slice(team, count):
+    """The first ``count`` users of ``team`` in generation order (for a capped uri run)."""
+    users = team["netbird_onboarding_users"]
+    services = team["netbird_onboarding_service_users"]
+    n_services = count // 5
+    return {"netbird_onboarding_users": users[:count - n_services], "netbird_onboarding_service_users": services[:n_services]}
+
+
+def team_size(team):
+    return len(team["netbird_onboarding_users"]) + len(team["netbird_onboarding_service_users"])
+
+
+def write_json(path, data):
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(data, handle)
+    return path
+
+
+# -- the collection ----------------------------------------------------------------------------
+def ansible_version():
+    proc = subprocess.run([tool("ansible-playbook"), "--version"], capture_output=True, text=True, check=False)
+    first = (proc.stdout.splitlines() or ["?"])[0]
+    return first.split("core ")[-1].rstrip("]") if "core " in first else first
+
+
+def install_collection(workdir):
+    out = os.path.join(workdir, "dist")
+    target = os.path.join(workdir, "collections")
+    os.makedirs(out)
+    subprocess.run([tool("ansible-galaxy"), "collection", "build", REPO, "--output-path", out, "--force"],
+                   check=True, stdout=subprocess.DEVNULL)
+    tarball = glob.glob(os.path.join(out, "netbird_ops-netbird-*.tar.gz"))[0]
+    subprocess.run([tool("ansible-galaxy"), "collection", "install", tarball, "-p", target, "--force"],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return target
+
+
+def base_env(workdir, collections):
+    env = dict((k, v) for k, v in os.environ.items() if not k.startswith(("NETBIRD_", "NB_", "ANSIBLE_")))
+    env.update({
+        "ANSIBLE_COLLECTIONS_PATH": collections,
+        "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
+        "ANSIBLE_HOME": os.path.join(workdir, "ansible-home"),
+        "ANSIBLE_LOCAL_TEMP": os.path.join(workdir, "ansible-tmp"),
+        "ANSIBLE_LOCALHOST_WARNING": "0",
+        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_RETRY_FILES_ENABLED": "0",
+        "PATH": BIN + os.pathsep + os.environ.get("PATH", ""),
+    })
+    return env
+
+
+# -- scenarios ---------------------------------------------------------------------------------
+class Bench:
+    def __init__(self, workdir, collections, testlib, verbose=False):
+        self.workdir = workdir
+        self.env = base_env(workdir, collections)
+        self.testlib = testlib
+        self.verbose = verbose
+        self.samples = []
+        self.failures = []
+
+    def log(self, text):
+        print(text, file=sys.stderr, flush=True)
+
+    def start_emulator(self, seed_path):
+        return self.testlib.Emulator.start("--seed", seed_path)
+
+    def run(self, n, scenario, phase, cmd, emu, users, expect_writes, note=""):
+        """One measured run; appends a result row."""
+        env = dict(self.env, NETBIRD_API_URL=emu.url, NETBIRD_API_TOKEN=emu.token)
+        log_path = os.path.join(self.workdir, "%s-%s-%s.log" % (n, scenario.replace(" ", "_"), phase.replace(" ", "_")))
+        emu.reset_counters()
+        self.log("N=%s  %-13s %-10s ..." % (n, scenario, phase))
+        measured = run_measured(cmd, env, log_path)
+        counters = emu.requests()
+        row = {"n": n, "scenario": scenario, "phase": phase, "users": users, "wall": measured["wall"],
+               "requests": counters["total"], "writes": counters["writes"], "by_route": counters["by_route"],
+               "rss_mib": measured["maxrss_kb"] / 1024.0, "rc": measured["rc"], "note": note, "log": log_path}
+        problems = []
+        if measured["rc"] != 0:
+            problems.append("exit status %s" % measured["rc"])
+        if expect_writes is not None and counters["writes"] != expect_writes:
+            problems.append("%d write requests, expected %d" % (counters["writes"], expect_writes))
+        if problems:
+            self.failures.append("N=%s %s %s: %s (log: %s)" % (n, scenario, phase, "; ".join(problems), log_path))
+            with open(log_path, encoding="utf-8") as handle:
+                self.log(handle.read()[-4000:])
+        self.log("           %.2f s, %d requests, %d writes, %.0f MiB%s"
+                 % (row["wall"], row["requests"], row["writes"], row["rss_mib"], "  FAILED" if problems else ""))
+        self.samples.append(row)
+        return row
+
+    def first_and_rerun(self, n, scenario, cmd, seed_path, users, after=None):
+        emu = self.start_emulator(seed_path)
+        try:
+            self.run(n, scenario, "first run", cmd, emu, users, expect_writes=users)
+            count = sum(1 for u in emu.users() if u["email"] != "owner@example.com")
+            if count != users:
+                self.failures.append("N=%s %s: %d users in the account after the first run, expected %d" % (n, scenario, count, users))
+            self.run(n, scenario, "re-run", cmd, emu, users, expect_writes=0)
+            if after:
+                after(emu)
+        finally:
+            emu.stop()
+
+    def single_user(self, n, team, emu):
+        """netbird_user for one existing user, no change: without and with group names."""
+        user = team["netbird_onboarding_users"][0]
+        base = [tool("ansible"), "localhost", "-i", "localhost,", "-c", "local", "-m", "netbird_ops.netbird.netbird_user"]
+        args = "email=%s role=%s" % (user["email"], user["role"])
+        self.run(n, "netbird_user", "1 user", base + ["-a", args], emu, 1, expect_writes=0)
+        args += " auto_groups=%s" % ",".join(user["auto_groups"])
+        self.run(n, "netbird_user", "1 user+grp", base + ["-a", args], emu, 1, expect_writes=0)
+
+    def startup(self, repeat=1):
+        """The role's fixed cost: ansible-playbook with the role and no users (no API request is needed)."""
+        team_path = write_json(os.path.join(self.workdir, "team-0.json"), make_team(0))
+        seed_path = write_json(os.path.join(self.workdir, "seed-0.json"), {"groups": []})
+        cmd = [tool("ansible-playbook"), "-i", "localhost,", os.path.join(BENCH, "role.yml"), "-e", "@" + team_path]
+        for dummy in range(repeat):
+            emu = self.start_emulator(seed_path)
+            try:
+                self.run(0, "role", "start-up", cmd, emu, 0, expect_writes=0)
+            finally:
+                emu.stop()
+
+    def one_n(self, n, repeat=1, uri_repeat=1, uri_limit=None, with_uri=True):
+        team = make_team(n)
+        team_path = write_json(os.path.join(self.workdir, "team-%d.json" % n), team)
+        seed_path = write_json(os.path.join(self.workdir, "seed-%d.json" % n), {"groups": [{"name": g} for g in TEAMS + [VPN_GROUP]]})
+        playbook = [tool("ansible-playbook"), "-i", "localhost,"]
+        for dummy in range(repeat):
+            self.first_and_rerun(n, "raw floor", [sys.executable, os.path.join(BENCH, "raw_floor.py"), team_path], seed_path, n)
+            self.first_and_rerun(n, "role", playbook + [os.path.join(BENCH, "role.yml"), "-e", "@" + team_path], seed_path, n,
+                                 after=lambda emu: self.single_user(n, team, emu))
+        if not with_uri:
+            return
+        uri_team_path, uri_users = team_path, n
+        if uri_limit and uri_limit < n:
+            uri_users = uri_limit
+            uri_team_path = write_json(os.path.join(self.workdir, "team-%d-uri-%d.json" % (n, uri_limit)), team_slice(team, uri_limit))
+        start = len(self.samples)
+        for dummy in range(uri_repeat):
+            self.first_and_rerun(n, "uri loop", playbook + [os.path.join(BENCH, "uri.yml"), "-e", "@" + uri_team_path], seed_path, uri_users)
+        if uri_users != n:
+            for row in self.samples[start:]:
+                row["note"] = ("measured with the first %d users; wall time extrapolated x%g, API requests and writes as measured"
+                               % (uri_users, n / float(uri_users)))
+                row["measured_wall"] = row["wall"]
+                row["wall"] = row["wall"] * n / float(uri_users)
+
+
+def median(values):
+    values = sorted(values)
+    middle = len(values) // 2
+    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2.0
+
+
+def aggregate(samples):
+    """One row per (N, scenario, run): median wall time and peak RSS, min/max wall, the runs' request counts."""
+    rows, order = {}, []
+    for sample in samples:
+        key = (sample["n"], sample["scenario"], sample["phase"])
+        if key not in rows:
+            rows[key] = []
+            order.append(key)
+        rows[key].append(sample)
+    out = []
+    for key in order:
+        group = rows[key]
+        row = dict(group[0])
+        walls = [g["wall"] for g in group]
+        row.update(wall=median(walls), wall_min=min(walls), wall_max=max(walls), runs=len(group),
+                   rss_mib=median([g["rss_mib"] for g in group]),
+                   requests=max(g["requests"] for g in group), writes=max(g["writes"] for g in group))
+        out.append(row)
+    return out
+
+
+# -- report ------------------------------------------------------------------------------------
+def find(rows, n, scenario, phase):
+    for row in rows:
+        if row["n"] == n and row["scenario"] == scenario and row["phase"] == phase:
+            return row
+    return None
+
+
+def ratio(a, b):
+    if a is None or b is None or not b["wall"]:
+        return ""
+    return "%.1fx" % (a["wall"] / b["wall"])
+
+
+def table(rows):
+    head = ("N", "scenario", "run", "wall s", "min-max s", "API requests", "writes", "peak RSS MiB", "vs floor", "uri vs role")
+    lines = []
+    for row in rows:
+        floor = find(rows, row["n"], "raw floor", row["phase"])
+        role = find(rows, row["n"], "role", row["phase"])
+        vs_floor = ratio(row, floor) if row["scenario"] in ("role", "uri loop") else ""
+        uri_vs_role = ratio(row, role) if row["scenario"] == "uri loop" else ""
+        wall = "%.2f" % row["wall"] + ("*" if row.get("note") else "")
+        spread = "%.2f-%.2f" % (row["wall_min"], row["wall_max"]) if row["runs"] > 1 else ""
+        lines.append((str(row["n"]), row["scenario"], row["phase"], wall, spread, str(row["requests"]), str(row["writes"]),
+                      "%.0f" % row["rss_mib"], vs_floor, uri_vs_role))
+    widths = [max(len(x) for x in col) for col in zip(head, *lines)]
+    right = {0, 3, 4, 5, 6, 7, 8, 9}
+
+    def fmt(cells):
+        return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    out = [fmt(head), fmt(["-" * w for w in widths])] + [fmt(line) for line in lines]
+    notes = sorted(set("* %s N=%s: %s" % (row["scenario"], row["n"], row["note"]) for row in rows if row.get("note")))
+    return "\n".join(out + notes)
+
+
+def targets(rows, n):
+    """Target lines for N (the issue's targets are stated for N=1,000) and whether the deterministic ones hold."""
+    first, rerun = find(rows, n, "role", "first run"), find(rows, n, "role", "re-run")
+    floor = find(rows, n, "raw floor", "first run")
+    single, single_groups = find(rows, n, "netbird_user", "1 user"), find(rows, n, "netbird_user", "1 user+grp")
+    lines, hard_failures = [], []
+
+    def line(text, ok, hard):
+        lines.append("  [%s] %s" % ("met" if ok else ("FAILED" if hard else "missed"), text))
+        if hard and not ok:
+            hard_failures.append(text)
+
+    if rerun:
+        line("role re-run of %d unchanged users under %.0f s: %.2f s" % (n, RERUN_MAX_SECONDS, rerun["wall"]),
+             rerun["wall"] < RERUN_MAX_SECONDS, False)
+        line("role re-run at most %d API requests: %d" % (RERUN_MAX_REQUESTS, rerun["requests"]),
+             rerun["requests"] <= RERUN_MAX_REQUESTS, True)
+    startup = find(rows, 0, "role", "start-up")
+    if startup:
+        line("fixed start-up (the role with no users) under %.0f s: %.2f s" % (FIRST_RUN_STARTUP_SECONDS, startup["wall"]),
+             startup["wall"] < FIRST_RUN_STARTUP_SECONDS, False)
+    if first and floor:
+        limit = FIRST_RUN_FLOOR_FACTOR * floor["wall"] + FIRST_RUN_STARTUP_SECONDS
+        line("role first run within %gx raw floor + %.0f s: %.2f s <= %gx %.2f s + %.0f s = %.2f s"
+             % (FIRST_RUN_FLOOR_FACTOR, FIRST_RUN_STARTUP_SECONDS, first["wall"], FIRST_RUN_FLOOR_FACTOR, floor["wall"],
+                FIRST_RUN_STARTUP_SECONDS, limit), first["wall"] <= limit, False)
+        line("role first run API requests = raw floor's: %d vs %d" % (first["requests"], floor["requests"]),
+             first["requests"] <= floor["requests"], True)
+    if single:
+        line("single-user no-change run: 1 API request: %d" % single["requests"], single["requests"] == 1, True)
+    if single_groups:
+        line("single-user no-change run with group names: 2 API requests: %d" % single_groups["requests"],
+             single_groups["requests"] == 2, True)
+    return lines, hard_failures
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--measure"]:
+        return measure_main(argv[1:])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
+    parser.add_argument("--n", type=int, action="append", help="team size; repeat for several (default: 100 and 1000)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run the raw floor and role scenarios this many times (fresh emulator each) and report the median")
+    parser.add_argument("--uri-repeat", type=int, default=1, help="the same for the (slow) uri loop scenario")
+    parser.add_argument("--uri-limit", type=int, default=0,
+                        help="run the uri loop with at most this many users and extrapolate its wall time (default: all)")
+    parser.add_argument("--no-uri", action="store_true", help="skip the uri loop scenario")
+    parser.add_argument("--json", metavar="PATH", help="also write the result rows as JSON to PATH")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, team files)")
+    args = parser.parse_args(argv)
+    sizes = args.n or [100, 1000]
+
+    testlib = load_testlib()
+    workdir = tempfile.mkdtemp(prefix="netbird-bench-")
+    load_before = os.getloadavg()
+    started = time.time()
+    try:
+        print("Building and installing the collection into %s ..." % workdir, file=sys.stderr, flush=True)
+        bench = Bench(workdir, install_collection(workdir), testlib)
+        bench.startup(repeat=max(1, args.repeat))
+        for n in sizes:
+            bench.one_n(n, repeat=max(1, args.repeat), uri_repeat=max(1, args.uri_repeat), uri_limit=args.uri_limit,
+                        with_uri=not args.no_uri)
+        rows = aggregate(bench.samples)
+        print("\nScale benchmark: %d CPU cores, Python %s, ansible-core %s; emulator on 127.0.0.1; load average %.2f before,"
+              " %.2f after; %d s in total" % (os.cpu_count() or 0, ".".join(map(str, sys.version_info[:3])), ansible_version(),
+                                              load_before[0], os.getloadavg()[0], time.time() - started))
+        print("wall s = median of %d run(s) (uri loop: %d); peak RSS = largest process of the run; API requests from the"
+              " emulator's counters\n" % (max(1, args.repeat), max(1, args.uri_repeat)))
+        print(table(rows))
+        failures = list(bench.failures)
+        for n in sizes:
+            lines, hard = targets(rows, n)
+            print("\nTargets at N=%d:" % n)
+            print("\n".join(lines))
+            failures += hard
+        if args.json:
+            write_json(args.json, rows)
+        if failures:
+            print("\nFAILED:\n  " + "\n  ".join(failures))
+            return 1
+        return 0
+    finally:
+        if args.keep:
+            print("work directory kept: %s" % workdir, file=sys.stderr)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
