@@ -372,10 +372,10 @@ class TokenEngine:
         else:
             found = [t for t in tokens if t.get("name") == spec.name]
         if len(found) > 1:
+            ids = ", ".join(sorted(t.get("id") or "" for t in found))
             raise NetBirdInputError(
                 "%s: %d tokens of %s are named %r (ids %s); tokens are matched by name, so names must be unique: delete the "
-                "extra ones by %s" % (label, len(found), user_label(target), spec.name,
-                                       ", ".join(sorted(t.get("id") or "" for t in found)), spec.opt("token_id")))
+                "extra ones by %s" % (label, len(found), user_label(target), spec.name, ids, spec.opt("token_id")))
         plan.existing = found[0] if found else None
         if spec.state == "absent":
             if plan.existing is not None:

@@ -298,7 +298,8 @@ from ansible_collections.netbird_ops.netbird.plugins.module_utils._tokens import
 
 def main():
     argument_spec = token_entry_argument_spec()
-    argument_spec["tokens"] = dict(type="list", elements="dict", options=token_entry_argument_spec())
+    # the entries name tokens; they never hold a secret
+    argument_spec["tokens"] = dict(type="list", elements="dict", options=token_entry_argument_spec(), no_log=False)
     module = NetBirdModule(
         argument_spec,
         supports_check_mode=True,
