@@ -319,21 +319,24 @@ class NetBirdClient:
                 raise self._error_from_response(method, full_path, response)
             if not expect_json:
                 return None
-            return self._decode(method, full_path, response)
+            # A 2xx answer that cannot be read: a write may have been carried out, so the caller must re-read state.
+            return self._decode(method, full_path, response, NetBirdAPIError if idempotent else AmbiguousWriteError)
 
-    def _decode(self, method, path, response):
+    def _decode(self, method, path, response, err_cls=None):
+        err_cls = err_cls or NetBirdAPIError
         text = response.text
+        ctype = response.headers.get("Content-Type", "")
+        hint = "Check that api_url points at the NetBird management API, not a proxy or dashboard page"
         if not text or not text.strip():
-            return None
+            raise err_cls(method, path, status=response.status_code, request_id=response.headers.get("X-Request-Id"),
+                          message="the server answered with an empty body where JSON was expected", hint=hint)
         try:
             return response.json()
         except ValueError:
-            ctype = response.headers.get("Content-Type", "")
             snippet = _strip_html(text)[:200]
-            raise NetBirdAPIError(method, path, status=response.status_code,
-                                  message="the server answered with a non-JSON body (%s): %s" % (ctype or "no content type", self.redact(snippet)),
-                                  request_id=response.headers.get("X-Request-Id"),
-                                  hint="Check that api_url points at the NetBird management API, not a proxy or dashboard page")
+            raise err_cls(method, path, status=response.status_code,
+                          message="the server answered with a non-JSON body (%s): %s" % (ctype or "no content type", self.redact(snippet)),
+                          request_id=response.headers.get("X-Request-Id"), hint=hint)
 
     def _wait(self, attempt, retry_after, method, path, why):
         delay = self._backoff(attempt)
@@ -347,14 +350,27 @@ class NetBirdClient:
     def get(self, path, params=None):
         return self.request("GET", path, params=params)
 
-    def get_list(self, path, params=None):
-        """GET a list endpoint; JSON ``null`` (NetBird's empty list on some endpoints) becomes ``[]``."""
+    def get_list(self, path, params=None, null_ok=None):
+        """GET a list endpoint. JSON ``null`` is NetBird's empty list only on the token list (``null_ok``
+        defaults to True for paths ending in ``/tokens``); anywhere else it is an error, never "no users"."""
         data = self.request("GET", path, params=params)
-        if data is None:
+        if null_ok is None:
+            null_ok = path.rstrip("/").endswith("/tokens")
+        if data is None and null_ok:
             return []
         if not isinstance(data, list):
             raise NetBirdAPIError("GET", "/api" + path, status=200,
-                                  message="expected a JSON list, got %s" % type(data).__name__)
+                                  message="the server answered %s where a JSON list was expected" % _json_kind(data),
+                                  hint="Check that api_url points at the NetBird management API, not a proxy or dashboard page")
+        return data
+
+    def get_object(self, path, params=None):
+        """GET an endpoint that answers one JSON object."""
+        data = self.request("GET", path, params=params)
+        if not isinstance(data, dict):
+            raise NetBirdAPIError("GET", "/api" + path, status=200,
+                                  message="the server answered %s where a JSON object was expected" % _json_kind(data),
+                                  hint="Check that api_url points at the NetBird management API, not a proxy or dashboard page")
         return data
 
     def post(self, path, body=None, idempotent=False):
@@ -364,7 +380,8 @@ class NetBirdClient:
         return self.request("PUT", path, body=body)
 
     def delete(self, path):
-        return self.request("DELETE", path)
+        """DELETE; NetBird answers ``{}``, which nobody needs, so the body is not read."""
+        return self.request("DELETE", path, expect_json=False)
 
     def retry_summary(self):
         if not self.retry_log:
@@ -375,6 +392,12 @@ class NetBirdClient:
         detail = ", ".join("%s x%d" % (k, v) for k, v in sorted(reasons.items()))
         waited = sum(item["delay"] for item in self.retry_log)
         return "%d request(s) were retried (%s; %.1f s waited in total)" % (len(self.retry_log), detail, waited)
+
+
+def _json_kind(data):
+    if data is None:
+        return "JSON null"
+    return "a JSON %s" % {dict: "object", list: "list", str: "string", bool: "boolean"}.get(type(data), "number")
 
 
 def _short_exc(exc):

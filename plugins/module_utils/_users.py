@@ -517,16 +517,23 @@ class UserEngine:
             except NetBirdAPIError as exc:
                 if exc.status != 404:
                     raise
-                plan.warnings.append("%s was already deleted by someone else" % user_label(plan.current))
+                plan.warnings.append("%s was already gone when it was deleted (deleted by someone else, or by an earlier attempt "
+                                     "whose answer was lost)" % user_label(plan.current))
             return None, None
         user = plan.current
         if plan.action == "update":
             user = self._put(plan.current, plan.put_body, plan.spec)
         if plan.invite:
-            self.client.request("POST", "/users/%s/invite" % quote_segment(plan.current["id"]), idempotent=True)
+            self.client.request("POST", "/users/%s/invite" % quote_segment(plan.current["id"]), idempotent=True, expect_json=False)
         if plan.password:
-            self.client.put("/users/%s/password" % quote_segment(plan.current["id"]),
-                            {"old_password": plan.spec.old_password, "new_password": plan.spec.new_password})
+            # not idempotent: once the change took effect, the same request is refused (wrong old password)
+            try:
+                self.client.request("PUT", "/users/%s/password" % quote_segment(plan.current["id"]), idempotent=False, expect_json=False,
+                                    body={"old_password": plan.spec.old_password, "new_password": plan.spec.new_password})
+            except AmbiguousWriteError as exc:
+                exc.hint = ("The password may or may not have been changed; the request was not re-sent, since a second attempt "
+                            "is refused once the first took effect: try to log in with new_password before running the task again")
+                raise
         return user, None
 
     def _put(self, current, body, spec):
@@ -537,17 +544,30 @@ class UserEngine:
                 exc.hint = "%s was deleted by someone else after it was read" % user_label(current)
             raise
 
-    def _apply_create(self, plan):
+    def _apply_create(self, plan, again=False):
         spec = plan.spec
         try:
             created = self.client.post("/users", plan.create_body)
         except AmbiguousWriteError as exc:
+            # Timeout, reset, 502-504 or an unreadable answer: the server may or may not have created the user.
             created = self._find_after_ambiguous_create(spec)
-            if created is None:
-                created = self.client.post("/users", plan.create_body)
-            else:
+            if created is not None:
                 plan.warnings.append("%s: the answer to the create request was lost (%s) but the user exists now; "
                                      "a one-time password, if the server made one, could not be read" % (spec.label, exc))
+            elif spec.service_user:
+                # NetBird refuses a second regular user with the same email (409) but not a second service user
+                # with the same name: re-sending could duplicate it, the request may still be running on the server.
+                exc.hint = ("%s did not exist afterwards; the create request was not re-sent, because the server may still "
+                            "be carrying it out and NetBird does not refuse a duplicate service user: check the users "
+                            "(netbird_user_info) and run the task again" % spec.label)
+                raise
+            elif again:
+                exc.hint = "%s did not exist after two create requests without a usable answer; nothing more was sent" % spec.label
+                raise
+            else:
+                plan.warnings.append("%s: the create request got no usable answer (%s) and the user did not exist afterwards, "
+                                     "so it was sent once more (NetBird refuses a second user with the same email)" % (spec.label, exc))
+                return self._apply_create(plan, again=True)
         except NetBirdAPIError as exc:
             if exc.status == 412 and not spec.service_user:
                 exc.hint = ("The server has no identity provider that can create users (no IdP manager, or local users disabled); "

@@ -244,7 +244,7 @@ def run(nb):
     client = nb.client
     if params["current"]:
         try:
-            raw_users = [client.get("/users/current")]
+            raw_users = [client.get_object("/users/current")]
         except NetBirdAPIError as exc:
             if exc.status == 403 and "blocked" not in exc.message and "pending" not in exc.message:
                 exc.hint = ("NetBird does not answer /api/users/current for a service user's token; "

@@ -131,8 +131,38 @@ def test_null_list_is_empty():
 
 def test_non_list_where_list_expected():
     client, _adapter, _sleeps = make_client([(200, {"x": 1})])
-    with pytest.raises(NetBirdAPIError, match="expected a JSON list"):
+    with pytest.raises(NetBirdAPIError, match="answered a JSON object where a JSON list was expected"):
         client.get_list("/users")
+
+
+@pytest.mark.parametrize("body", [None, ""])
+def test_null_or_empty_user_list_is_an_error_not_no_users(body):
+    """Regression: JSON null / an empty 200 body read as "no users" made netbird_user create every user again."""
+    client, _adapter, _sleeps = make_client([(200, body)])
+    with pytest.raises(NetBirdAPIError) as info:
+        client.get_list("/users")
+    assert info.value.status == 200 and "GET /api/users failed with HTTP 200" in str(info.value)
+    assert ("JSON null" if body is None else "empty body") in str(info.value)
+
+
+def test_get_object_refuses_null():
+    client, _adapter, _sleeps = make_client([(200, None)])
+    with pytest.raises(NetBirdAPIError, match="answered JSON null where a JSON object was expected"):
+        client.get_object("/users/current")
+
+
+@pytest.mark.parametrize("answer", [(200, ""), (200, "<html>ok</html>", {"Content-Type": "text/html"})])
+def test_unreadable_answer_to_a_post_is_ambiguous(answer):
+    """A 2xx the client cannot read may still mean the server created something: the caller must re-read."""
+    client, adapter, _sleeps = make_client([answer])
+    with pytest.raises(AmbiguousWriteError):
+        client.post("/users", {"name": "x"})
+    assert len(adapter.sent) == 1
+
+
+def test_delete_does_not_need_a_body():
+    client, _adapter, _sleeps = make_client([(200, "")])
+    assert client.delete("/users/u1") is None
 
 
 def test_error_carries_method_path_status_message_request_id():
