@@ -437,7 +437,10 @@ class TokenEngine:
 
     # -- applying ----------------------------------------------------------------------------
     def create(self, plan):
-        """POST the new token; on a lost answer, re-read, remove the orphan whose secret is lost, post again."""
+        """POST the new token. On a lost answer (timeout, reset, 502-504, unreadable 2xx) the token may or may not
+        exist, and if it does nobody has its secret: re-read, delete such orphans, post once more, then delete an
+        orphan that the server finished only after the re-read. NetBird does not refuse duplicate token names, so
+        this is the way to end with exactly one token whose secret is known."""
         spec = plan.spec
         path = "/users/%s/tokens" % quote_segment(plan.user_id)
         body = {"name": spec.name, "expires_in": spec.expires_in}
@@ -445,22 +448,41 @@ class TokenEngine:
             generated = self.client.post(path, body)
         except AmbiguousWriteError as exc:
             known = set(t.get("id") for t in self.tokens_of(plan.user_id))
-            actor_id = (self.actor() or {}).get("id")
-            fresh = self.tokens_of(plan.user_id, refresh=True)
-            orphans = [t for t in fresh if t.get("name") == spec.name and t.get("id") not in known
-                       and (actor_id is None or t.get("created_by") == actor_id)]
-            for orphan in orphans:
-                self._delete(plan.user_id, orphan.get("id"))
-            plan.warnings.append("%s: the answer to the create request was lost (%s); %s"
-                                 % (plan.label, exc, "the token it made (its secret unreadable) was deleted and a new one "
-                                                     "created" if orphans else "the token was not made, so it was requested again"))
-            generated = self.client.post(path, body)
-        if not isinstance(generated, dict) or not generated.get("plain_token") or not isinstance(generated.get("personal_access_token"), dict):
-            raise NetBirdAPIError("POST", "/api" + path, status=200,
-                                  message="the answer has no plain_token and personal_access_token")
+            removed = self._remove_orphans(plan, known)
+            try:
+                generated = self.client.post(path, body)
+            except AmbiguousWriteError as again:
+                again.hint = ("Two create requests for %s got no usable answer; nothing more was sent. A token named %r whose "
+                              "secret nobody has may exist now: delete it (state: absent with its token_id) and run the task "
+                              "again" % (plan.label, spec.name))
+                raise
+            self._check_generated(path, generated)
+            known.add(generated["personal_access_token"].get("id"))
+            removed += self._remove_orphans(plan, known)
+            plan.warnings.append("%s: the answer to the create request was lost (%s); the token was requested again%s"
+                                 % (plan.label, exc, " and %d token(s) of that name whose secret was lost were deleted" % removed
+                                    if removed else ""))
+        self._check_generated(path, generated)
         plan.created = generated["personal_access_token"]
         plan.plain_token = generated["plain_token"]
         return plan.created
+
+    @staticmethod
+    def _check_generated(path, generated):
+        if (not isinstance(generated, dict) or not generated.get("plain_token")
+                or not isinstance(generated.get("personal_access_token"), dict)):
+            raise NetBirdAPIError("POST", "/api" + path, status=200,
+                                  message="the answer has no plain_token and personal_access_token")
+
+    def _remove_orphans(self, plan, known):
+        """Delete tokens of the plan's name that this module's user made in this run and whose secret is lost."""
+        actor_id = (self.actor() or {}).get("id")
+        fresh = self.tokens_of(plan.user_id, refresh=True)
+        orphans = [t for t in fresh if t.get("name") == plan.spec.name and t.get("id") not in known
+                   and (actor_id is None or t.get("created_by") == actor_id)]
+        for orphan in orphans:
+            self._delete(plan.user_id, orphan.get("id"))
+        return len(orphans)
 
     def delete(self, plan):
         token = plan.existing

@@ -104,6 +104,20 @@ def test_outside_the_rotation_window_nothing_changes(ansible, emulator):
     assert res["changed"] is False and emulator.writes() == 0, run.output
 
 
+def test_lost_create_answer_ends_with_one_token_whose_secret_is_known(ansible, emulator):
+    seed_service_user(emulator)
+    # the server creates the token, then the connection breaks before the answer is read
+    emulator.faults([{"method": "POST", "path": CREATE.split(" ", 1)[1], "partial": True}])
+    emulator.reset_counters()
+    run, res = run_task(ansible, {"user_name": "ci-bot", "name": "gitlab", "expires_in": 30})
+    assert res["changed"] and res["action"] == "create", run.output
+    assert any("answer to the create request was lost" in w for w in res.get("warnings") or []), run.output
+    assert [t["id"] for t in stored_tokens(emulator, "ci-bot")] == [res["token"]["id"]]
+    assert emulator.requests()["by_route"][CREATE] == 2 and emulator.requests()["by_route"][DELETE] == 1
+    run, info = run_task(ansible, {"name": "ci-bot", "service_user": True}, module=INFO, token=res["plain_token"])
+    assert not info["failed"], run.output
+
+
 def test_absent_by_name_and_by_token_id(ansible, emulator):
     seeded = seed_service_user(emulator, tokens=[{"name": "a", "expires_in": 5}, {"name": "b", "expires_in": 5}])
     b_id = seeded["tokens"][1]["personal_access_token"]["id"]

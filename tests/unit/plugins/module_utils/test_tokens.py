@@ -64,6 +64,8 @@ class FakeClient:
         self.calls = []
         self.post_error = None
         self.delete_error = None
+        self.delay_lost_create = False
+        self.late = None
         self.counter = 0
 
     def get_list(self, path, params=None):
@@ -78,12 +80,20 @@ class FakeClient:
     def post(self, path, body=None, idempotent=False):
         self.calls.append(("POST", path, body))
         uid = path.split("/")[2]
+        if self.late is not None:
+            # a create whose answer was lost lands only now
+            self.tokens.setdefault(uid, []).append(self.late)
+            self.late = None
         self.counter += 1
         raw = token("new%d" % self.counter, body["name"], body["expires_in"], created_by=self._actor_id())
-        self.tokens.setdefault(uid, []).append(raw)
         if self.post_error is not None:
             error, self.post_error = self.post_error, None
+            if self.delay_lost_create:
+                self.late = raw
+            else:
+                self.tokens.setdefault(uid, []).append(raw)
             raise error
+        self.tokens.setdefault(uid, []).append(raw)
         return {"plain_token": "nbp_secret%d" % self.counter, "personal_access_token": copy.deepcopy(raw)}
 
     def delete(self, path):
@@ -397,6 +407,28 @@ def test_lost_create_answer_removes_the_orphan_and_creates_again():
     assert client.writes()[1][1] == "/users/svc1/tokens/new1"
     assert result["plain_token"] == "nbp_secret2" and [t["id"] for t in client.tokens["svc1"]] == ["new2"]
     assert any("answer to the create request was lost" in w for w in nb.warnings)
+
+
+def test_lost_create_that_lands_late_is_removed_after_the_second_create():
+    client, nb = run([OWNER, SVC], user_name="ci-bot", name="ci", expires_in=30)
+    client.post_error = AmbiguousWriteError("POST", "/api/users/svc1/tokens", message="read timed out")
+    client.delay_lost_create = True
+    result = execute(client, nb)
+    assert [c[0] for c in client.writes()] == ["POST", "POST", "DELETE"]
+    assert client.writes()[2][1] == "/users/svc1/tokens/new1"
+    assert result["token"]["id"] == "new2" and [t["id"] for t in client.tokens["svc1"]] == ["new2"]
+
+
+def test_two_lost_create_answers_stop_with_advice():
+    class TwiceLost(FakeClient):
+        def post(self, path, body=None, idempotent=False):
+            self.calls.append(("POST", path, body))
+            raise AmbiguousWriteError("POST", "/api" + path, message="read timed out")
+    client = TwiceLost([OWNER, SVC])
+    nb = FakeNB(client, {"user_name": "ci-bot", "name": "ci", "expires_in": 30})
+    with pytest.raises(OperationFailed, match="nothing more was sent.*delete it"):
+        execute(client, nb)
+    assert [c[0] for c in client.writes()] == ["POST", "POST"]
 
 
 def test_delete_already_gone_is_a_warning_not_a_failure():
