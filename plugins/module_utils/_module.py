@@ -12,6 +12,7 @@ import platform
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
+from ansible.module_utils.errors import NoLogError
 
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import (
     COLLECTION_NAME,
@@ -42,13 +43,29 @@ def connection_argument_spec():
 CONNECTION_OPTIONS = frozenset(connection_argument_spec())
 
 
+class _AnsibleModule(AnsibleModule):
+    """AnsibleModule whose argument validation failure names the option.
+
+    For a list element of the wrong type (``users: alice@example.com``) Ansible reports only its first
+    validation error, a side effect of its no_log scan that names nothing ("dictionary requested, could
+    not parse JSON or key=value"); the error after it names the option.
+    """
+
+    def fail_json(self, msg, **kwargs):
+        result = getattr(self, "validation_result", None)
+        errors = list(result.errors.errors) if result is not None else []
+        if len(errors) > 1 and isinstance(errors[0], NoLogError) and msg == errors[0].msg:
+            msg = "; ".join(err.msg for err in errors if not isinstance(err, NoLogError)) or msg
+        super().fail_json(msg=msg, **kwargs)
+
+
 class NetBirdModule:
     """Wraps AnsibleModule: builds the client, turns every NetBirdError into one clean failure."""
 
     def __init__(self, argument_spec, **kwargs):
         spec = connection_argument_spec()
         spec.update(argument_spec)
-        self.module = AnsibleModule(argument_spec=spec, **kwargs)
+        self.module = _AnsibleModule(argument_spec=spec, **kwargs)
         self.params = self.module.params
         self.check_mode = self.module.check_mode
         self.diff_mode = self.module._diff
