@@ -937,6 +937,18 @@ def test_rate_limiter_429_without_retry_after(start_emulator):
     assert emu.control("GET", "requests")["by_route"]["GET /api/users"] == 6
 
 
+def test_secret_marker_starts_every_secret(start_emulator):
+    emu = start_emulator("--secret-marker", "Zq9SECRET")
+    assert emu.token.startswith("nbp_Zq9SECRET") and pat_is_well_formed(emu.token)
+    headers = {"Authorization": "Token " + emu.token}
+    created = requests.post(emu.url + "/api/users", json=create_body(email="m@example.org"), headers=headers, timeout=10).json()
+    assert created["password"].startswith("Zq9SECRET") and len(created["password"]) == 17
+    seeded = emu.control("POST", "seed", {"users": [{"name": "bot", "service_user": True, "tokens": [{"name": "t"}]}]})
+    plain = seeded["users"][0]["tokens"][0]["plain_token"]
+    assert plain.startswith("nbp_Zq9SECRET") and pat_is_well_formed(plain)
+    assert start_emulator("--secret-marker", "not-base62", check=False).stop()[0] == 2
+
+
 def test_state_file_persists_across_restart(start_emulator, tmp_path):
     state = tmp_path / "state.json"
     first = start_emulator("--state-file", state)

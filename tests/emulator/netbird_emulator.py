@@ -153,9 +153,14 @@ def base62_decode(text):
     return number
 
 
+# --secret-marker: a base62 word that starts every secret the emulator makes (one-time passwords, PATs),
+# so that tests can find any secret in logs without knowing it.
+SECRET_MARKER = ""
+
+
 def generate_pat():
     """A PAT like NetBird's: nbp_ + 30 base62 chars + 6-char base62 crc32 checksum."""
-    secret = "".join(secrets.choice(BASE62) for dummy in range(PAT_SECRET_LEN))
+    secret = SECRET_MARKER + "".join(secrets.choice(BASE62) for dummy in range(PAT_SECRET_LEN - len(SECRET_MARKER)))
     checksum = base62_encode(zlib.crc32(secret.encode("ascii")) & 0xFFFFFFFF).rjust(PAT_CHECKSUM_LEN, "0")
     return PAT_PREFIX + secret + checksum
 
@@ -230,7 +235,7 @@ def new_password():
     specials = "!@#$%^&*-_"
     alphabet = string.ascii_letters + string.digits + specials
     while True:
-        pw = "".join(secrets.choice(alphabet) for dummy in range(16))
+        pw = SECRET_MARKER + "".join(secrets.choice(alphabet) for dummy in range(max(8, 16 - len(SECRET_MARKER))))
         if any(c.isdigit() for c in pw) and any(c.isupper() for c in pw) and any(c in specials for c in pw):
             return pw
 
@@ -1680,6 +1685,7 @@ def build_parser():
     parser.add_argument("--owner-email", default=DEFAULT_OWNER_EMAIL, help="owner's email")
     parser.add_argument("--owner-name", default=DEFAULT_OWNER_NAME, help="owner's name")
     parser.add_argument("--owner-password", default=DEFAULT_OWNER_PASSWORD, help="owner's password (embedded IdP)")
+    parser.add_argument("--secret-marker", default="", help="base62 word (at most 16 chars) that starts every one-time password and PAT made")
     parser.add_argument("--verbose", action="store_true", help="log requests to stderr")
     return parser
 
@@ -1689,6 +1695,11 @@ def main(argv=None):
     if args.token and not pat_well_formed(args.token):
         sys.stderr.write("--token must be a well-formed NetBird PAT (nbp_ + 30 base62 + 6-char checksum)\n")
         return 2
+    if args.secret_marker and (len(args.secret_marker) > 16 or any(c not in BASE62 for c in args.secret_marker)):
+        sys.stderr.write("--secret-marker must be at most 16 letters and digits\n")
+        return 2
+    global SECRET_MARKER  # pylint: disable=global-statement
+    SECRET_MARKER = args.secret_marker
     if bool(args.tls_cert) != bool(args.tls_key):
         sys.stderr.write("--tls-cert and --tls-key go together\n")
         return 2
