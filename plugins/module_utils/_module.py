@@ -8,6 +8,7 @@ error reporting. Private to netbird_ops.netbird; not a public API."""
 
 from __future__ import annotations
 
+import os
 import platform
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
@@ -85,6 +86,10 @@ class NetBirdModule:
             raise NetBirdInputError("api_timeout must be a positive number of seconds, got %s" % p["api_timeout"])
         if p["api_retries"] is not None and not 0 <= p["api_retries"] <= 20:
             raise NetBirdInputError("api_retries must be between 0 and 20, got %s" % p["api_retries"])
+        if p["ca_path"] and p["validate_certs"] and not os.path.exists(p["ca_path"]):
+            # requests would raise a bare OSError for it (a traceback), on the first request
+            raise NetBirdInputError("ca_path %s does not exist: give the PEM file (or directory) of the CA that signed the server's "
+                                    "certificate" % p["ca_path"])
         user_agent = "%s/%s (module %s; ansible-core %s; python %s)" % (
             COLLECTION_NAME, COLLECTION_VERSION, self.module._name, ANSIBLE_VERSION, platform.python_version())
         client = NetBirdClient(

@@ -62,6 +62,8 @@ USER_CASES = [
     ("api_timeout zero", "netbird_user", {"email": "a@x.io", "name": "A", "api_timeout": 0}, "api_timeout must be a positive number"),
     ("api_url not http", "netbird_user", {"email": "a@x.io", "name": "A", "api_url": "ftp://nb.example.com"},
      "api_url 'ftp://nb.example.com' is not an http(s) URL"),
+    ("ca_path missing", "netbird_user", {"email": "a@x.io", "name": "A", "ca_path": "/nonexistent/netbird-ca.pem"},
+     "ca_path /nonexistent/netbird-ca.pem does not exist"),
     ("api_token empty", "netbird_user", {"email": "a@x.io", "name": "A", "api_token": ""}, "api_token is empty"),
 ]
 
