@@ -33,6 +33,7 @@ class Emulator:
         self.proc = proc
         self.url = url
         self.token = token
+        self.ssl_context = None  # for an HTTPS emulator whose CA the system does not trust
 
     @classmethod
     def start(cls, *args):
@@ -60,7 +61,7 @@ class Emulator:
         data = None if body is None else json.dumps(body).encode()
         req = urllib.request.Request(self.url + "/__emulator__/" + path, data=data, method=method,
                                      headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=30) as resp:  # nosec - loopback only
+        with urllib.request.urlopen(req, timeout=30, context=self.ssl_context) as resp:  # nosec - loopback only
             text = resp.read().decode()
         return json.loads(text) if text.strip() else None
 
