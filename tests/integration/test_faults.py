@@ -250,6 +250,14 @@ APPROVAL_CASES = [
          fault_kind="HTML body with 200", msg=["GET /api/users failed with HTTP 200", "non-JSON body"], writes={}),
     Case("a-refused", APPROVAL, APPROVE1, url="http://127.0.0.1:%d" % free_port(), ok=False, fault_kind="connection refused",
          msg=["GET /api/users failed: connection refused"], writes={}),
+    Case("a-503", APPROVAL, APPROVE1, [rule("POST", "{id:p1}/approve", status=503)], seed=PENDING,
+         fault_kind="503 (not acted on)", writes={APPROVE_ROUTE: 2}, check=approved("p1")),
+    Case("a-empty", APPROVAL, APPROVE1, [rule("POST", "{id:p1}/approve", status=200, body="")], seed=PENDING,
+         fault_kind="empty body", writes={APPROVE_ROUTE: 2}, check=approved("p1")),
+    Case("a-401", APPROVAL, APPROVE3, [rule("POST", "{id:p2}/approve", status=401, message="token invalid")], seed=PENDING, ok=False,
+         fault_kind="401", msg=["approving p2@a-401.test: POST /api/users/", "HTTP 401 Unauthorized: token invalid",
+                                "The API token was rejected", "already done: approved p1@a-401.test"],
+         writes={APPROVE_ROUTE: 2}, check=checks(approved("p1"), one("p2", pending_approval=True))),
 ]
 
 
@@ -298,6 +306,13 @@ INFO_CASES = [
          warn="auto_groups_names are not returned", writes={}, check=listed(1)),
     Case("i-refused", INFO, {}, url="http://127.0.0.1:%d" % free_port(), ok=False, fault_kind="connection refused",
          msg=["GET /api/users failed: connection refused after 2 retries"]),
+    Case("i-429", INFO, INFO_ONE, [rule("GET", "/api/users", status=429, times=2)], seed=OLD, fault_kind="429 no Retry-After",
+         reads={"GET /api/users": 3}, writes={}, check=listed(1)),
+    Case("i-502", INFO, INFO_ONE, [rule("GET", "/api/users", status=502, body=HTML)], seed=OLD, fault_kind="502 HTML page",
+         reads={"GET /api/users": 2}, writes={}, check=listed(1)),
+    Case("i-404-token", INFO, {"current": True}, [rule("GET", "/api/users/current", status=404, message="invalid token: pat: 0af3 not found")],
+         ok=False, fault_kind="404 (token deleted)", msg=["GET /api/users/current failed with HTTP 404 Not Found", "The API token was rejected"],
+         writes={}),
 ]
 
 
@@ -357,6 +372,28 @@ ROLE_CASES = [
     Case("r-null", ROLE, TEAM, [rule("GET", "/api/users", status=200, body="null")], seed=OLD, ok=False,
          fault_kind="JSON null for a list", msg=["Ensure users and service users: GET /api/users failed with HTTP 200", "JSON null"],
          writes={}, check=one("b", count=0)),
+    Case("r-429", ROLE, TEAM, [rule("GET", "/api/users", status=429), rule("PUT", "/api/users/{userId}", status=429)], seed=OLD,
+         fault_kind="429 no Retry-After", writes={"PUT /api/users/{userId}": 2, "POST /api/users": 3},
+         check=checks(one("old", role="auditor"), one("b"), one("c"), role_passwords("b", "c"))),
+    Case("r-502", ROLE, TEAM, [rule("PUT", "/api/users/{userId}", status=502, body=HTML)], seed=OLD, fault_kind="502 HTML page",
+         writes={"PUT /api/users/{userId}": 2, "POST /api/users": 3}, check=checks(one("old", role="auditor"), one("b"))),
+    Case("r-504-acted-svc", ROLE, TEAM, [rule("POST", "/api/users", delay=0), rule("POST", "/api/users", delay=0),
+                                         rule("POST", "/api/users", status=504, race=True)], seed=OLD,
+         fault_kind="504 after the server acted", warn="the answer to the create request was lost",
+         writes={"PUT /api/users/{userId}": 1, "POST /api/users": 3}, check=checks(one(name="svc-r-504-acted-svc"), role_passwords("b", "c"))),
+    Case("r-empty", ROLE, TEAM, [rule("POST", "/api/users", status=200, body="")], seed=OLD, fault_kind="empty body on a create",
+         warn="so it was sent once more", writes={"PUT /api/users/{userId}": 1, "POST /api/users": 4},
+         check=checks(one("b"), one("c"), role_passwords("b", "c"))),
+    Case("r-html-200", ROLE, TEAM, [rule("GET", "/api/users", status=200, body=HTML)], seed=OLD, ok=False, fault_kind="HTML body with 200",
+         msg=["Ensure users and service users: GET /api/users failed with HTTP 200", "non-JSON body"], writes={}),
+    Case("r-401", ROLE, TEAM, [rule("GET", "/api/users", status=401, message="token invalid")], seed=OLD, ok=False, fault_kind="401",
+         msg=["Ensure users and service users: GET /api/users failed with HTTP 401 Unauthorized", "The API token was rejected"], writes={}),
+    Case("r-403", ROLE, TEAM, [rule("POST", "/api/users", status=403, message="permission denied")], seed=OLD, ok=False, fault_kind="403",
+         msg=["users[1] (b@r-403.test): POST /api/users failed with HTTP 403 Forbidden: permission denied",
+              "already done: updated old@r-403.test"],
+         writes={"PUT /api/users/{userId}": 1, "POST /api/users": 1}, check=role_result(updated=["old@r-403.test"], created=[])),
+    Case("r-refused", ROLE, TEAM, url="http://127.0.0.1:%d" % free_port(), ok=False, fault_kind="connection refused",
+         msg=["Ensure users and service users: GET /api/users failed: connection refused"]),
     Case("r-timeout-svc", ROLE, {"netbird_onboarding_service_users": [{"name": "svc-{case}"}]}, [rule("POST", "/api/users", delay=3)],
          timeout=1, ok=False, fault_kind="read timeout (service user create)",
          msg=["POST /api/users failed: read timed out", "was not re-sent"], writes={"POST /api/users": 1},
@@ -364,5 +401,6 @@ ROLE_CASES = [
 ]
 
 
-def test_onboarding_role_faults(ansible, emulator):
-    run_and_verify(ansible, emulator, ROLE_CASES)
+@pytest.mark.parametrize("part", [0, 1])
+def test_onboarding_role_faults(ansible, emulator, part):
+    run_and_verify(ansible, emulator, ROLE_CASES[part::2])
