@@ -65,9 +65,9 @@ def tasks(emu):
                   "netbird_onboarding_service_users": [{"name": "bot-r", "tokens": [{"name": "deploy", "expires_in": 30}]}],
                   "netbird_onboarding_approve": ["pend2@x.io"]}},
         # the role's result holds its one-time secrets: read back through a file, never printed
-        {"name": "keep the role result", "ansible.builtin.copy": {"content": "{{ netbird_onboarding_result | to_json }}",
-                                                                 "dest": "{{ playbook_dir }}/role-result.json", "mode": "0600"},
-         "no_log": True, "diff": False},
+        {"name": "keep the role result", "no_log": True, "diff": False,
+         "ansible.builtin.copy": {"content": "{{ netbird_onboarding_result | to_json }}", "dest": "{{ playbook_dir }}/role-result.json",
+                                  "mode": "0600"}},
     ]
 
 
