@@ -44,17 +44,39 @@ def connection_argument_spec():
 CONNECTION_OPTIONS = frozenset(connection_argument_spec())
 
 
-class _AnsibleModule(AnsibleModule):
-    """AnsibleModule whose argument validation failure names the option.
+def _secret_values(spec, params):
+    """Values of the no_log options (suboptions included) in ``params``, as Ansible's no_log scan would find them."""
+    found = set()
+    if not isinstance(params, dict):
+        return found
+    for name, option in spec.items():
+        for key in [name] + list(option.get("aliases") or []):
+            value = params.get(key)
+            if value is None:
+                continue
+            if option.get("no_log") and isinstance(value, (str, int, float)) and not isinstance(value, bool):
+                found.add(str(value))
+            if option.get("options"):
+                for item in value if isinstance(value, list) else [value]:
+                    found |= _secret_values(option["options"], item)
+    return found
 
-    For a list element of the wrong type (``users: alice@example.com``) Ansible reports only its first
-    validation error, a side effect of its no_log scan that names nothing ("dictionary requested, could
-    not parse JSON or key=value"); the error after it names the option.
+
+class _AnsibleModule(AnsibleModule):
+    """AnsibleModule whose argument validation failure names the option and keeps secrets hidden.
+
+    For a list element of the wrong type (``users: alice@example.com``) Ansible's no_log scan stops with an
+    error that names nothing ("dictionary requested, could not parse JSON or key=value"), reports only that
+    first error, and, having collected no no_log values at all, would print ``api_token`` in clear in the
+    failed result's ``invocation`` (shown at -vvv). Report the errors that name the option, and mask the
+    secrets the scan did not reach.
     """
 
     def fail_json(self, msg, **kwargs):
         result = getattr(self, "validation_result", None)
         errors = list(result.errors.errors) if result is not None else []
+        if any(isinstance(err, NoLogError) for err in errors):
+            self.no_log_values.update(_secret_values(self.argument_spec, self.params))
         if len(errors) > 1 and isinstance(errors[0], NoLogError) and msg == errors[0].msg:
             msg = "; ".join(err.msg for err in errors if not isinstance(err, NoLogError)) or msg
         super().fail_json(msg=msg, **kwargs)
