@@ -2,14 +2,24 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Bad input table: every invalid input fails before any write request, with a message naming the option.
 
-Each table is one playbook run (one task per case, errors ignored); the emulator's write counter
-must stay at 0 for the whole run, which it can only do if every single case wrote nothing. The
-README's "Reliability coverage" section lists the cases.
+The module tables run each module in this process (``main()`` with patched module arguments, as
+Ansible would run it, against the emulator): a case costs milliseconds instead of an
+ansible-playbook task, and an unexpected exception surfaces as the test's own traceback. One case
+of each module also goes through ansible-playbook, and the role's table is a real playbook run (its
+argument validation is Ansible's). The emulator's write counter must stay at 0 for every table,
+which it can only do if every single case wrote nothing. The README's "Reliability coverage"
+section lists the cases.
 """
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+import io
+import json
+
 import pytest
+from ansible.module_utils.testing import patch_module_args
 
 PREFIX = "netbird_ops.netbird."
 
@@ -40,6 +50,9 @@ USER_CASES = [
     ("wrong type: blocked", "netbird_user", {"email": "a@x.io", "name": "A", "blocked": "maybe"}, "blocked"),
     ("wrong type: auto_groups", "netbird_user", {"email": "a@x.io", "name": "A", "auto_groups": {"dev": True}}, "auto_groups"),
     ("wrong type: users", "netbird_user", {"users": "a@x.io"}, "Elements value for option 'users' is of type str"),
+    ("wrong type: a users element", "netbird_user",
+     {"users": [{"old_password": "Pw-Hidden-1!", "new_password": "Pw-Hidden-2!"}, "a@x.io"]},
+     "Elements value for option 'users' is of type str"),
     ("passwords on a service user", "netbird_user",
      {"name": "bot", "service_user": True, "old_password": "Old-Pass-1!", "new_password": "New-Pass-2!"},
      "old_password/new_password do not apply to service users"),
@@ -147,6 +160,24 @@ def _fill(value, ids):
     return value
 
 
+def _passwords(value):
+    if isinstance(value, list):
+        return [p for v in value for p in _passwords(v)]
+    if isinstance(value, dict):
+        return [v for k, v in value.items() if k.endswith("password") and isinstance(v, str)] + _passwords(list(value.values()))
+    return []
+
+
+def run_module(module, args):
+    """Run a module of the collection in this process; returns its result dict."""
+    main = importlib.import_module("ansible_collections.netbird_ops.netbird.plugins.modules." + module).main
+    out = io.StringIO()
+    with patch_module_args(args), contextlib.redirect_stdout(out):
+        with pytest.raises(SystemExit):
+            main()
+    return json.loads(out.getvalue())
+
+
 def _check_run(run, emulator, cases, name_of):
     problems = []
     for case in cases:
@@ -170,18 +201,42 @@ def _module_tasks(cases):
     return [{"name": case_id, PREFIX + module: args, "ignore_errors": True} for case_id, module, args, dummy in cases]
 
 
-TABLES = {"netbird_user-1": USER_CASES[0::2], "netbird_user-2": USER_CASES[1::2], "approval-info-token": OTHER_CASES + TOKEN_CASES}
+TABLES = {"netbird_user": USER_CASES, "approval-info-token": OTHER_CASES + TOKEN_CASES}
 
 
 @pytest.mark.parametrize("table", sorted(TABLES))
-def test_bad_module_input_fails_before_any_write(ansible, emulator, table):
+def test_bad_module_input_fails_before_any_write(emulator, table):
     emulator.seed(**SEED)
     ids = {"all_id": emulator.group_id("All")}
-    cases = TABLES[table]
-    cases = [(c[0], c[1], _fill(c[2], ids), c[3]) for c in cases]
     emulator.reset_counters()
+    problems = []
+    for case_id, module, args, expected in TABLES[table]:
+        args = dict(dict(api_url=emulator.url, api_token=emulator.token), **_fill(args, ids))
+        res = run_module(module, args)
+        msg = res.get("msg") or ""
+        if not res.get("failed"):
+            problems.append("%s: did not fail" % case_id)
+        elif expected not in msg:
+            problems.append("%s: message lacks %r: %r" % (case_id, expected, msg))
+        elif "\n" in msg.strip():
+            problems.append("%s: not a one-line message: %r" % (case_id, msg))
+        for secret in [args["api_token"]] + _passwords(args):
+            if secret and secret in json.dumps(res):
+                problems.append("%s: a secret is in the result" % case_id)
+    assert not problems, "\n".join(problems)
+    assert emulator.writes() == 0, [e for e in emulator.log() if e["method"] != "GET"]
+
+
+def test_bad_module_input_through_ansible_playbook(ansible, emulator):
+    """The first case of each module's table, as a playbook task: the same message, no write."""
+    emulator.seed(**SEED)
+    emulator.reset_counters()
+    firsts = {}
+    for case in USER_CASES + OTHER_CASES + TOKEN_CASES:
+        firsts.setdefault(case[1], case)
+    cases = list(firsts.values())
     run = ansible.playbook(_module_tasks(cases))
-    assert run.rc == 0, run.output  # every failure ignored, none fatal to the play
+    assert run.rc == 0, run.output
     _check_run(run, emulator, cases, lambda case_id: case_id)
 
 

@@ -59,6 +59,10 @@ def tasks(emu):
         task("info", "netbird_user_info", {"api_url": emu.url, "api_token": "{{ nb_token }}", "include_tokens": True}),
         task("info current", "netbird_user_info", {"current": True}),
         task("server echoes the token", "netbird_user_info", {"api_retries": 0}, ignore_errors=True),
+        # Ansible's no_log scan gives up on a malformed list element; the module still masks what it did not reach
+        task("malformed users", "netbird_user", {"api_token": "{{ nb_token }}", "users": [{"old_password": "{{ nb_old }}",
+                                                                                         "new_password": "{{ nb_new }}"}, "x"]},
+             ignore_errors=True),
         {"name": "onboarding", "ansible.builtin.include_role": {"name": "netbird_ops.netbird.onboarding"},
          "vars": {"netbird_api_url": emu.url, "netbird_api_token": "{{ nb_token }}",
                   "netbird_onboarding_users": [{"email": "r1@x.io", "name": "R1"}, {"email": "r2@x.io", "name": "R2"}],
@@ -106,6 +110,8 @@ def test_no_secret_in_vvvv_output_or_request_log(ansible, marked_emulator, tmp_p
     assert all(secret.startswith(MARK) or secret.startswith("nbp_" + MARK) for secret in one_time)
     failed = [r for r in results if r["task"] == "wrong old password"][-1]
     assert failed["status"] == "ignored" and "current password is incorrect" in failed["result"]["msg"]
+    malformed = [r for r in results if r["task"] == "malformed users"][-1]
+    assert malformed["status"] == "ignored" and "Elements value for option 'users'" in malformed["result"]["msg"]
     echoed = [r for r in results if r["task"] == "server echoes the token"][-1]
     assert echoed["status"] == "ignored" and "bad header Authorization: Token ********" in echoed["result"]["msg"]
     with open(tmp_path / "role-result.json", encoding="utf-8") as handle:
