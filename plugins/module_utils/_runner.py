@@ -27,13 +27,25 @@ class BatchFailure(OperationFailed):
 
     def __init__(self, message, results, batch):
         if batch:
-            extra = {"users": results}
+            extra = {"users": results, "summary": summarize(results)}
         elif results:
             extra = dict(results[-1])
         else:
             extra = {}
         extra["changed"] = any(r.get("changed") for r in results)
         super().__init__(message, extra)
+
+
+def summarize(results):
+    """Batch results by outcome: created, updated, deleted, unchanged; each a list of emails (names for service users).
+
+    Built here, in one pass, so that callers such as the onboarding role need no per-user templating.
+    """
+    summary = dict((past, []) for past in PAST.values())
+    for entry in results:
+        if entry.get("user"):
+            summary[PAST.get(entry.get("action"), "unchanged")].append(user_key(entry["user"]))
+    return summary
 
 
 def build_specs(params):
@@ -125,6 +137,7 @@ def run_user_specs(nb):
     result = {"changed": any(r["changed"] for r in results)}
     if batch:
         result["users"] = results
+        result["summary"] = summarize(results)
         if diffs:
             result["diff"] = diffs
     else:

@@ -326,6 +326,31 @@ users:
       description: One-time password, as in RV(password).
       type: str
       returned: when the server returned one
+summary:
+  description:
+    - Batch mode results by outcome, in the order of O(users). Regular users are named by email, service users by name.
+    - An element whose user did not exist and was not created (O(users[].state=absent)) is in none of the lists.
+    - Also returned when the batch fails part-way, for the elements handled until then.
+  returned: when O(users) is used
+  type: dict
+  contains:
+    created:
+      description: Users created (in check mode, that would be).
+      type: list
+      elements: str
+    updated:
+      description: Users whose role, groups or blocked state were changed.
+      type: list
+      elements: str
+    deleted:
+      description: Users deleted.
+      type: list
+      elements: str
+    unchanged:
+      description: Users neither created, updated nor deleted (a re-sent invite or a password change is listed here too).
+      type: list
+      elements: str
+  sample: {created: [alice@example.com, ci-pipeline], updated: [bob@example.com], deleted: [], unchanged: []}
 peers_deleted:
   description: How many peers the server deleted (or would delete, in check mode) with each regular user this task deleted.
   returned: when a regular user is deleted

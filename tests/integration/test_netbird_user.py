@@ -192,6 +192,8 @@ def test_batch_mode_one_list_one_groups_call_and_idempotent(ansible, emulator):
     assert res["changed"] is True, run.output
     assert [u["action"] for u in res["users"]] == ["create", "create", "create", "update", "delete"]
     assert len(res["users"][0]["password"]) == 16 and "password" not in res["users"][2]
+    assert res["summary"] == {"created": ["u1@x.io", "u2@x.io", "svc-1"], "updated": ["keep@x.io"], "deleted": ["old@x.io"],
+                              "unchanged": []}
     by_route = emulator.requests()["by_route"]
     assert by_route["GET /api/users"] == 1 and by_route["GET /api/groups"] == 1
     assert emulator.user(email="keep@x.io")["role"] == "admin"
@@ -219,6 +221,7 @@ def test_batch_failure_part_way_says_what_was_done(ansible, emulator):
     assert msg.startswith("users[1] (a2@x.io): POST /api/users failed with HTTP 500")
     assert "already done: updated a1@x.io" in msg and "not attempted: users[2] (a3@x.io)" in msg
     assert res["changed"] is True and res["users"][0]["action"] == "update"
+    assert res["summary"] == {"created": [], "updated": ["a1@x.io"], "deleted": [], "unchanged": []}
     assert emulator.user(email="a3@x.io") is None
 
 

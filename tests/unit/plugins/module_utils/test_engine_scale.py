@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The engine's lookups are indexed: a batch of n users reads each list once and plans in O(n), not O(n^2).
+"""Batch scale: the engine's lookups are indexed (a batch of n users reads each list once and plans in O(n), not
+O(n^2)), and the batch summary is built in one pass.
 
 Counted, not timed: the user and group lists are wrapped in lists that count how often they are iterated.
 """
@@ -11,6 +12,7 @@ import pytest
 
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdInputError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._groups import GroupResolver
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._runner import summarize
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import UserEngine, UserSpec
 
 
@@ -127,3 +129,15 @@ def test_group_index_follows_a_new_group_list():
     resolver.seed([{"id": "g0000000000000000002", "name": "dev"}])
     assert resolver.to_ids(["dev"]) == ["g0000000000000000002"]
     assert resolver.to_names(["g0000000000000000002"]) == ["dev"]
+
+
+def test_batch_summary_names_users_by_outcome_in_input_order():
+    def entry(action, email="", name="", service=False):
+        return {"user": {"email": email, "name": name, "is_service_user": service}, "action": action, "changed": action != "none"}
+
+    results = [entry("create", "b@x.io", "B"), entry("none", "a@x.io", "A"), entry("create", name="ci", service=True),
+               entry("update", "c@x.io", "C"), entry("delete", name="old-bot", service=True),
+               {"user": None, "action": "none", "changed": False}]
+    assert summarize(results) == {"created": ["b@x.io", "ci"], "updated": ["c@x.io"], "deleted": ["old-bot"],
+                                  "unchanged": ["a@x.io"]}
+    assert summarize([]) == {"created": [], "updated": [], "deleted": [], "unchanged": []}
