@@ -60,8 +60,8 @@ def tasks(emu):
         task("info current", "netbird_user_info", {"current": True}),
         task("server echoes the token", "netbird_user_info", {"api_retries": 0}, ignore_errors=True),
         # Ansible's no_log scan gives up on a malformed list element; the module still masks what it did not reach
-        task("malformed users", "netbird_user", {"api_token": "{{ nb_token }}", "users": [{"old_password": "{{ nb_old }}",
-                                                                                         "new_password": "{{ nb_new }}"}, "x"]},
+        task("malformed users", "netbird_user",
+             {"api_token": "{{ nb_token }}", "users": [{"old_password": "{{ nb_old }}", "new_password": "{{ nb_new }}"}, "x"]},
              ignore_errors=True),
         {"name": "onboarding", "ansible.builtin.include_role": {"name": "netbird_ops.netbird.onboarding"},
          "vars": {"netbird_api_url": emu.url, "netbird_api_token": "{{ nb_token }}",
