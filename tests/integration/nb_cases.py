@@ -18,6 +18,7 @@ from datetime import datetime
 from urllib.parse import quote
 
 import yaml
+from ansible import __version__ as ansible_version
 
 WRITE_METHODS = ("POST", "PUT", "DELETE")
 
@@ -29,6 +30,7 @@ MODULE_OPTIONS = {
     "netbird_user_info": ("current", "user_id", "email", "name", "role", "status", "service_user", "pending_approval", "blocked"),
 }
 ROLE = "role"
+NO_LOG_HIDES_WARNINGS = tuple(int(part) for part in ansible_version.split(".")[:2]) < (2, 19)
 
 
 class Case:
@@ -245,7 +247,9 @@ def verify(outcome, emulator_state):
         if part not in msg:
             problems.append("message lacks %r: %r" % (part, msg))
     warnings = outcome.warnings()
-    for part in case.warn:
+    # ansible-core < 2.19 drops the warnings of a no_log task (the role's user and token steps) from what
+    # callbacks see; the behaviour is checked all the same, only the warning text is not visible there.
+    for part in case.warn if not (case.module == ROLE and NO_LOG_HIDES_WARNINGS) else ():
         if not any(part in w for w in warnings):
             problems.append("no warning with %r: %r" % (part, warnings))
     if case.writes is not None:

@@ -15,6 +15,7 @@ import os
 import pytest
 import yaml
 
+from nb_cases import NO_LOG_HIDES_WARNINGS
 from nb_testlib import Emulator
 
 HOSTS = 4
@@ -72,4 +73,6 @@ def test_four_forks_onboard_a_thousand_users_exactly_once(ansible, limited_emula
     # every create was sent until it went through once; a 429 is never counted as a create
     assert counts["by_route"]["POST /api/users"] == HOSTS * PER_HOST + len([e for e in rejected if e["method"] == "POST"])
     assert len(creates_ok) == HOSTS * PER_HOST
+    if NO_LOG_HIDES_WARNINGS:  # ansible-core < 2.19 hides the warnings of the role's no_log steps
+        return
     assert "were retried (HTTP 429" in run.output
