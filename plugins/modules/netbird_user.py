@@ -175,7 +175,7 @@ options:
         type: str
 notes:
   - The one-time password in RV(password) is shown only once by the server. Register the result and use C(no_log)
-    on tasks that print it; the role M(netbird_ops.netbird.onboarding) does this for you.
+    on tasks that print it; the role P(netbird_ops.netbird.onboarding#role) does this for you.
 seealso:
   - module: netbird_ops.netbird.netbird_user_info
   - module: netbird_ops.netbird.netbird_user_approval

@@ -122,7 +122,7 @@ options:
         type: int
 notes:
   - Register the result with C(no_log=true) on the task, or on every task that prints it, and store RV(plain_token) in a
-    secret store at once; the role M(netbird_ops.netbird.onboarding) does this for its service users.
+    secret store at once; the role P(netbird_ops.netbird.onboarding#role) does this for its service users.
   - A service user's token cannot read C(/api/users/current) (NetBird answers 403); with such a token use
     M(netbird_ops.netbird.netbird_user_info) with O(netbird_ops.netbird.netbird_user_info#module:name) and
     O(netbird_ops.netbird.netbird_user_info#module:service_user=true) rather than
