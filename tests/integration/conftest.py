@@ -22,12 +22,18 @@ CALLBACK_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "callbac
 
 
 @pytest.fixture(scope="session")
-def collections_path(tmp_path_factory):
-    """Build the collection with ansible-galaxy and install the tarball into a temporary path."""
+def collection_tarball(tmp_path_factory):
+    """The collection artifact, built with ansible-galaxy into a temporary directory."""
     build_dir = tmp_path_factory.mktemp("build")
     subprocess.run([bin_path("ansible-galaxy"), "collection", "build", REPO, "--output-path", str(build_dir), "--force"],
                    check=True, capture_output=True, text=True)
-    tarball = glob.glob(str(build_dir / "netbird_ops-netbird-*.tar.gz"))[0]
+    return glob.glob(str(build_dir / "netbird_ops-netbird-*.tar.gz"))[0]
+
+
+@pytest.fixture(scope="session")
+def collections_path(tmp_path_factory, collection_tarball):
+    """The collection artifact installed by ansible-galaxy into a temporary collections path."""
+    tarball = collection_tarball
     target = tmp_path_factory.mktemp("collections")
     subprocess.run([bin_path("ansible-galaxy"), "collection", "install", tarball, "-p", str(target), "--force"],
                    check=True, capture_output=True, text=True)
