@@ -12,21 +12,27 @@ PYTHON := $(VENV)/bin/python
 # Tools called by name from tests and scripts (ansible-playbook, ansible-doc, ...) come from the venv.
 export PATH := $(VENV)/bin:$(PATH)
 PYTEST_ARGS ?=
+# Under make, tests that need a tool of the venv (ansible-runner, ansible-builder) fail instead of
+# skipping when it is missing (tests/nb_awx.py require_tool).
+export NETBIRD_TESTS_REQUIRE_TOOLS := 1
 # benchmarks/scale.py arguments for `make bench` (see README, Performance)
 BENCH_ARGS ?= --n 100 --n 1000 --repeat 3
 # Stages of `make test`, in order.
-TEST_STAGES := venv pytest sanity lint build
+TEST_STAGES := venv pytest sanity lint build docs release-check compat
 
-.PHONY: help venv test unit pytest sanity lint build demo bench clean distclean
+.PHONY: help venv test unit pytest sanity lint build docs release-check compat demo bench clean distclean
 
 help:
-	@echo "make test       venv -> pytest (unit+contract+integration) -> sanity -> lint -> build"
+	@echo "make test       venv -> pytest (unit+contract+integration) -> sanity -> lint -> build -> docs -> release-check -> compat"
 	@echo "make venv       create/refresh $(VENV) from requirements/*.txt"
 	@echo "make unit       unit tests only (tests/unit)"
 	@echo "make pytest     the whole pytest suite (tests/), in parallel"
 	@echo "make sanity     ansible-test sanity (offline, --venv, Python 3.11)"
 	@echo "make lint       ansible-lint (production), changelog lint, action group check, shellcheck"
 	@echo "make build      build the artifact into build/ and ansible-doc every module from it"
+	@echo "make docs       antsibull-docs lint + the rendered documentation site (build/docs/html)"
+	@echo "make release-check  changelog release, build, install, ansible-doc, galaxy-importer (in a scratch copy)"
+	@echo "make compat     unit + integration tests on ansible-core 2.16 and on the newest release (.venv-compat/)"
 	@echo "make demo       run scripts/demo.py against the local NetBird API emulator"
 	@echo "make bench      scale benchmark: role vs uri loop vs raw requests floor, N=100 and 1,000 (BENCH_ARGS)"
 	@echo "make clean      remove generated files (distclean also removes $(VENV))"
@@ -63,6 +69,15 @@ lint: venv
 build: venv
 	@bash scripts/build.sh
 
+docs: venv
+	@bash scripts/docs.sh
+
+release-check: venv
+	@bash scripts/release-check.sh
+
+compat:
+	@bash scripts/compat.sh
+
 demo: venv
 	$(PYTHON) scripts/demo.py
 
@@ -71,7 +86,7 @@ bench: venv
 
 clean:
 	rm -rf build/ tests/output/ .pytest_cache/ .ansible/ changelogs/.plugin-cache.yaml tests/integration/inventory
-	find . -path ./.venv -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+	find . \( -path ./.venv -o -path ./.venv-compat \) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
 distclean: clean
-	rm -rf .venv
+	rm -rf .venv .venv-compat
