@@ -16,7 +16,7 @@ PYTEST_ARGS ?=
 # skipping when it is missing (tests/nb_awx.py require_tool).
 export NETBIRD_TESTS_REQUIRE_TOOLS := 1
 # benchmarks/scale.py arguments for `make bench` (see README, Performance)
-BENCH_ARGS ?= --n 100 --n 1000 --repeat 3
+BENCH_ARGS ?= --n 100 --n 1000 --repeat 5
 # Stages of `make test`, in order.
 TEST_STAGES := venv pytest sanity lint build docs release-check compat
 

@@ -76,7 +76,7 @@ def measure_main(argv):
         proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, check=False)
         wall = time.perf_counter() - start
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    print(json.dumps({"rc": proc.returncode, "wall": wall, "maxrss_kb": usage.ru_maxrss}))
+    print(json.dumps({"rc": proc.returncode, "wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "maxrss_kb": usage.ru_maxrss}))
     return 0
 
 
@@ -180,7 +180,7 @@ class Bench:
         self.log("N=%s  %-13s %-10s ..." % (n, scenario, phase))
         measured = run_measured(cmd, env, log_path)
         counters = emu.requests()
-        row = {"n": n, "scenario": scenario, "phase": phase, "users": users, "wall": measured["wall"],
+        row = {"n": n, "scenario": scenario, "phase": phase, "users": users, "wall": measured["wall"], "cpu": measured["cpu"],
                "requests": counters["total"], "writes": counters["writes"], "by_route": counters["by_route"],
                "rss_mib": measured["maxrss_kb"] / 1024.0, "rc": measured["rc"], "note": note, "log": log_path}
         problems = []
@@ -192,8 +192,8 @@ class Bench:
             self.failures.append("N=%s %s %s: %s (log: %s)" % (n, scenario, phase, "; ".join(problems), log_path))
             with open(log_path, encoding="utf-8") as handle:
                 self.log(handle.read()[-4000:])
-        self.log("           %.2f s, %d requests, %d writes, %.0f MiB%s"
-                 % (row["wall"], row["requests"], row["writes"], row["rss_mib"], "  FAILED" if problems else ""))
+        self.log("           %.2f s (%.2f s CPU), %d requests, %d writes, %.0f MiB%s"
+                 % (row["wall"], row["cpu"], row["requests"], row["writes"], row["rss_mib"], "  FAILED" if problems else ""))
         self.samples.append(row)
         return row
 
@@ -253,8 +253,9 @@ class Bench:
             for row in self.samples[start:]:
                 row["note"] = ("measured with the first %d users; wall time extrapolated x%g, API requests and writes as measured"
                                % (uri_users, n / float(uri_users)))
-                row["measured_wall"] = row["wall"]
+                row["measured_wall"], row["measured_cpu"] = row["wall"], row["cpu"]
                 row["wall"] = row["wall"] * n / float(uri_users)
+                row["cpu"] = row["cpu"] * n / float(uri_users)
 
 
 def median(values):
@@ -277,7 +278,7 @@ def aggregate(samples):
         group = rows[key]
         row = dict(group[0])
         walls = [g["wall"] for g in group]
-        row.update(wall=median(walls), wall_min=min(walls), wall_max=max(walls), runs=len(group),
+        row.update(wall=median(walls), wall_min=min(walls), wall_max=max(walls), runs=len(group), cpu=median([g["cpu"] for g in group]),
                    rss_mib=median([g["rss_mib"] for g in group]),
                    requests=max(g["requests"] for g in group), writes=max(g["writes"] for g in group))
         out.append(row)
@@ -299,7 +300,7 @@ def ratio(a, b):
 
 
 def table(rows):
-    head = ("N", "scenario", "run", "wall s", "min-max s", "API requests", "writes", "peak RSS MiB", "vs floor", "uri vs role")
+    head = ("N", "scenario", "run", "wall s", "min-max s", "CPU s", "API requests", "writes", "peak RSS MiB", "vs floor", "uri vs role")
     lines = []
     for row in rows:
         floor = find(rows, row["n"], "raw floor", row["phase"])
@@ -308,10 +309,11 @@ def table(rows):
         uri_vs_role = ratio(row, role) if row["scenario"] == "uri loop" else ""
         wall = "%.2f" % row["wall"] + ("*" if row.get("note") else "")
         spread = "%.2f-%.2f" % (row["wall_min"], row["wall_max"]) if row["runs"] > 1 else ""
-        lines.append((str(row["n"]), row["scenario"], row["phase"], wall, spread, str(row["requests"]), str(row["writes"]),
+        cpu = "%.2f" % row["cpu"] + ("*" if row.get("note") else "")
+        lines.append((str(row["n"]), row["scenario"], row["phase"], wall, spread, cpu, str(row["requests"]), str(row["writes"]),
                       "%.0f" % row["rss_mib"], vs_floor, uri_vs_role))
     widths = [max(len(x) for x in col) for col in zip(head, *lines)]
-    right = {0, 3, 4, 5, 6, 7, 8, 9}
+    right = {0, 3, 4, 5, 6, 7, 8, 9, 10}
 
     def fmt(cells):
         return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
@@ -389,8 +391,9 @@ def main(argv=None):
         print("\nScale benchmark: %d CPU cores, Python %s, ansible-core %s; emulator on 127.0.0.1; load average %.2f before,"
               " %.2f after; %d s in total" % (os.cpu_count() or 0, ".".join(map(str, sys.version_info[:3])), ansible_version(),
                                               load_before[0], os.getloadavg()[0], time.time() - started))
-        print("wall s = median of %d run(s) (uri loop: %d); peak RSS = largest process of the run; API requests from the"
-              " emulator's counters\n" % (max(1, args.repeat), max(1, args.uri_repeat)))
+        print("wall s = median of %d run(s) (uri loop: %d); CPU s = user+sys of the run's processes (the emulator's not"
+              " included); peak RSS = largest process of the run; API requests from the emulator's counters\n"
+              % (max(1, args.repeat), max(1, args.uri_repeat)))
         print(table(rows))
         failures = list(bench.failures)
         for n in sizes:
