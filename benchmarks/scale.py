@@ -27,7 +27,6 @@ deterministic); the timing targets are reported, never asserted.
 from __future__ import annotations
 
 import argparse
-import glob
 import importlib.util
 import json
 import os
@@ -126,18 +125,6 @@ def ansible_version():
     proc = subprocess.run([tool("ansible-playbook"), "--version"], capture_output=True, text=True, check=False)
     first = (proc.stdout.splitlines() or ["?"])[0]
     return first.split("core ")[-1].rstrip("]") if "core " in first else first
-
-
-def install_collection(workdir):
-    out = os.path.join(workdir, "dist")
-    target = os.path.join(workdir, "collections")
-    os.makedirs(out)
-    subprocess.run([tool("ansible-galaxy"), "collection", "build", REPO, "--output-path", out, "--force"],
-                   check=True, stdout=subprocess.DEVNULL)
-    tarball = glob.glob(os.path.join(out, "netbird_ops-netbird-*.tar.gz"))[0]
-    subprocess.run([tool("ansible-galaxy"), "collection", "install", tarball, "-p", target, "--force"],
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return target
 
 
 def base_env(workdir, collections):
@@ -382,7 +369,7 @@ def main(argv=None):
     started = time.time()
     try:
         print("Building and installing the collection into %s ..." % workdir, file=sys.stderr, flush=True)
-        bench = Bench(workdir, install_collection(workdir), testlib)
+        bench = Bench(workdir, testlib.install_collection(workdir), testlib)
         bench.startup(repeat=max(1, args.repeat))
         for n in sizes:
             bench.one_n(n, repeat=max(1, args.repeat), uri_repeat=max(1, args.uri_repeat), uri_limit=args.uri_limit,

@@ -9,7 +9,7 @@ server when NETBIRD_API_URL and NETBIRD_API_TOKEN are both set.
 
 from __future__ import annotations
 
-import glob
+import importlib.util
 import json
 import os
 import shutil
@@ -26,16 +26,12 @@ def tool(name):
 
 
 def install_collection(workdir):
-    out = os.path.join(workdir, "dist")
-    target = os.path.join(workdir, "collections")
+    """Build and install the collection with ansible-galaxy (shared with the benchmark: tests/nb_testlib.py)."""
     shutil.rmtree(workdir, ignore_errors=True)
-    os.makedirs(out)
-    subprocess.run([tool("ansible-galaxy"), "collection", "build", REPO, "--output-path", out, "--force"],
-                   check=True, stdout=subprocess.DEVNULL)
-    tarball = glob.glob(os.path.join(out, "netbird_ops-netbird-*.tar.gz"))[0]
-    subprocess.run([tool("ansible-galaxy"), "collection", "install", tarball, "-p", target, "--force"],
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return target
+    spec = importlib.util.spec_from_file_location("nb_testlib", os.path.join(REPO, "tests", "nb_testlib.py"))
+    testlib = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(testlib)
+    return testlib.install_collection(workdir)
 
 
 def start_emulator():

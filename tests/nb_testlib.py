@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import shutil
@@ -24,6 +25,22 @@ def bin_path(name):
     if not found:
         raise RuntimeError("%s is not installed" % name)
     return found
+
+
+def install_collection(workdir):
+    """Build the collection with ansible-galaxy and install the tarball under ``workdir``; return the collections path.
+
+    Used by the demo (scripts/demo.py) and the benchmark (benchmarks/scale.py), so that both run what a user installs.
+    """
+    out = os.path.join(workdir, "dist")
+    target = os.path.join(workdir, "collections")
+    os.makedirs(out, exist_ok=True)
+    subprocess.run([bin_path("ansible-galaxy"), "collection", "build", REPO, "--output-path", out, "--force"],
+                   check=True, stdout=subprocess.DEVNULL)
+    tarball = glob.glob(os.path.join(out, "netbird_ops-netbird-*.tar.gz"))[0]
+    subprocess.run([bin_path("ansible-galaxy"), "collection", "install", tarball, "-p", target, "--force"],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return target
 
 
 class Emulator:
