@@ -7,9 +7,14 @@ from __future__ import annotations
 import glob
 import json
 import os
+import selectors
 import shutil
+import signal
 import subprocess
 import sys
+import tempfile
+import urllib.error
+import urllib.parse
 import urllib.request
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -44,42 +49,82 @@ def install_collection(workdir):
 
 
 class Emulator:
-    """A running emulator process and its control API."""
+    """The one launcher of the NetBird API emulator: a subprocess, its JSON line and its control API.
 
-    def __init__(self, proc, url, token):
-        self.proc = proc
-        self.url = url
-        self.token = token
+    ``Emulator(*options)`` (or ``Emulator.start(*options)``) runs ``tests/emulator/netbird_emulator.py --port 0
+    <options>``, waits for the JSON line it prints and keeps ``url``, ``token`` (None with ``--uninitialized``)
+    and ``first_line``.  With ``check=False`` a process that exits instead of starting is not an error
+    (``url`` is then None; see ``stderr()``).  Used by the tests, scripts/demo.py and benchmarks/scale.py.
+    """
+
+    START_TIMEOUT = 15
+
+    def __init__(self, *args, check=True):
+        self.args = [sys.executable, EMULATOR, "--port", "0"] + [str(a) for a in args]
+        self.stderr_file = tempfile.TemporaryFile()  # pylint: disable=consider-using-with
+        self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE,  # pylint: disable=consider-using-with
+                                     stderr=self.stderr_file, cwd=REPO)
+        self.first_line = self._read_line()
+        self.info = {}
+        if self.first_line:
+            self.info = json.loads(self.first_line)
+        else:
+            self.proc.kill()
+            self.proc.wait()
+            if check:
+                raise RuntimeError("emulator did not start: %s" % self.stderr())
+        self.url = self.info.get("url")
+        self.token = self.info.get("token")
         self.ssl_context = None  # for an HTTPS emulator whose CA the system does not trust
 
     @classmethod
-    def start(cls, *args):
-        proc = subprocess.Popen([sys.executable, EMULATOR, "--port", "0"] + list(args),  # pylint: disable=consider-using-with
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        line = proc.stdout.readline()
-        if not line:
-            proc.kill()
-            raise RuntimeError("emulator did not start: %s" % proc.stderr.read())
-        info = json.loads(line)
-        return cls(proc, info["url"], info["token"])
+    def start(cls, *args, check=True):
+        return cls(*args, check=check)
 
-    def stop(self):
+    def _read_line(self):
+        selector = selectors.DefaultSelector()
+        selector.register(self.proc.stdout, selectors.EVENT_READ)
+        try:
+            if not selector.select(self.START_TIMEOUT):
+                return b""
+        finally:
+            selector.close()
+        return self.proc.stdout.readline()
+
+    def stderr(self):
+        """What the emulator wrote on stderr so far."""
+        self.stderr_file.seek(0)
+        return self.stderr_file.read().decode("utf-8", "replace")
+
+    def stop(self, sig=signal.SIGTERM, timeout=10):
+        """Stop the process; return (exit code, what it printed on stdout after the first line)."""
         if self.proc.poll() is None:
-            self.proc.terminate()
+            self.proc.send_signal(sig)
             try:
-                self.proc.wait(10)
+                self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
-        for stream in (self.proc.stdout, self.proc.stderr):
-            if stream:
-                stream.close()
+                self.proc.wait()
+        rest = b""
+        if not self.proc.stdout.closed:
+            rest = self.proc.stdout.read()
+            self.proc.stdout.close()
+        if not self.stderr_file.closed:
+            self.stderr_file.close()
+        return self.proc.returncode, rest
 
-    def control(self, method, path, body=None):
+    def control(self, method, path, body=None, expect=200):
+        """Call the control API (``/__emulator__/<path>``); the status must be ``expect``; return the JSON answer."""
         data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.url + "/__emulator__/" + path, data=data, method=method,
+        req = urllib.request.Request(self.url + "/__emulator__/" + path.lstrip("/"), data=data, method=method,
                                      headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=30, context=self.ssl_context) as resp:  # nosec - loopback only
-            text = resp.read().decode()
+        try:
+            with urllib.request.urlopen(req, timeout=30, context=self.ssl_context) as resp:  # nosec - loopback only
+                status, text = resp.status, resp.read().decode()
+        except urllib.error.HTTPError as exc:
+            status, text = exc.code, exc.read().decode()
+        if expect is not None and status != expect:
+            raise AssertionError("%s /__emulator__/%s answered %s, expected %s: %s" % (method, path, status, expect, text))
         return json.loads(text) if text.strip() else None
 
     def seed(self, groups=None, users=None):
@@ -105,6 +150,13 @@ class Emulator:
 
     def log(self):
         return self.control("GET", "log")
+
+    def set_user(self, user_id, **fields):
+        """Change stored user fields no REST call can set (blocked, pending_approval, idp_missing, last_login, ...)."""
+        return self.control("POST", "users/%s/set" % urllib.parse.quote(user_id, safe=""), fields)
+
+    def clear_audit(self):
+        return self.control("POST", "audit/clear")
 
     def users(self):
         return self.state()["users"]

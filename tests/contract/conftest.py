@@ -2,8 +2,8 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Fixtures for the emulator contract tests.
 
-* ``EmulatorProcess`` starts ``tests/emulator/netbird_emulator.py`` as a real subprocess and
-  parses the one JSON line it prints.
+* ``EmulatorProcess`` is the shared emulator launcher (``tests/nb_testlib.py``: a real subprocess,
+  the one JSON line it prints) with a requests session for the control API.
 * ``SpecContract`` loads the NetBird OpenAPI spec (env ``NETBIRD_OPENAPI_SPEC``, else
   ``<repo>/../shared/netbird-openapi.yml``) and validates request and response bodies against
   the schema the spec gives for that path, method and status.  The spec is never copied into
@@ -17,11 +17,7 @@ import copy
 import json
 import os
 import re
-import selectors
 import signal
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -38,9 +34,9 @@ except ImportError:  # pragma: no cover - openapi-schema-validator is in the tes
     OAS31Validator = None
     oas31_format_checker = None
 
+from nb_testlib import Emulator
+
 REPO = Path(__file__).resolve().parents[2]
-EMULATOR = REPO / "tests" / "emulator" / "netbird_emulator.py"
-START_TIMEOUT = 15
 
 # Where the real server knowingly differs from its own spec (netbird-api.md is right where they
 # disagree).  The contract applies these and nothing else.
@@ -56,41 +52,13 @@ def spec_path():
 # emulator process
 # --------------------------------------------------------------------------------------------
 
-class EmulatorProcess:
-    """One running emulator subprocess."""
+class EmulatorProcess(Emulator):
+    """One running emulator subprocess (the shared launcher of tests/nb_testlib.py) with a requests session."""
 
     def __init__(self, *args, check=True):
-        self.args = [sys.executable, str(EMULATOR), "--port", "0"] + [str(a) for a in args]
-        self.stderr_file = tempfile.TemporaryFile()  # pylint: disable=consider-using-with
-        self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE,  # pylint: disable=consider-using-with
-                                     stderr=self.stderr_file, cwd=str(REPO))
-        self.first_line = self._read_line()
-        if not self.first_line:
-            self.proc.kill()
-            self.proc.wait()
-            if check:
-                raise RuntimeError("emulator did not start: %s" % self.stderr())
-            self.info = {}
-        else:
-            self.info = json.loads(self.first_line)
-        self.url = self.info.get("url")
-        self.token = self.info.get("token")
+        super().__init__(*args, check=check)
         self.session = requests.Session()
         self.verify = True
-
-    def _read_line(self):
-        selector = selectors.DefaultSelector()
-        selector.register(self.proc.stdout, selectors.EVENT_READ)
-        try:
-            if not selector.select(START_TIMEOUT):
-                return b""
-        finally:
-            selector.close()
-        return self.proc.stdout.readline()
-
-    def stderr(self):
-        self.stderr_file.seek(0)
-        return self.stderr_file.read().decode("utf-8", "replace")
 
     def control(self, method, path, body=None, expect=200):
         kwargs = {} if body is None else {"json": body}
@@ -100,19 +68,8 @@ class EmulatorProcess:
         return resp.json()
 
     def stop(self, sig=signal.SIGTERM, timeout=10):
-        """Stop the process; return (exit code, what it printed on stdout after the first line)."""
         self.session.close()
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        rest = self.proc.stdout.read()
-        self.proc.stdout.close()
-        self.stderr_file.close()
-        return self.proc.returncode, rest
+        return super().stop(sig, timeout)
 
 
 # --------------------------------------------------------------------------------------------
@@ -363,5 +320,4 @@ def start_emulator():
 
     yield _start
     for emu in started:
-        if emu.proc.poll() is None or not emu.proc.stdout.closed:
-            emu.stop()
+        emu.stop()

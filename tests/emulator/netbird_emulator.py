@@ -587,7 +587,7 @@ class Store:
         out = {
             "id": user["id"],
             "email": user["email"],
-            "name": user["name"],
+            "name": name,
             "role": user["role"],
             "status": self.user_status(user),
             "last_login": user.get("last_login") or ZERO_TIME,
