@@ -985,6 +985,8 @@ class Emulator:
         self.stats_lock = threading.Lock()
         self.total = 0
         self.writes = 0
+        self.in_flight = 0
+        self.max_in_flight = 0     # most API requests served at the same time (GET /__emulator__/health)
         self.by_route = collections.OrderedDict()
         self.log = collections.deque(maxlen=LOG_SIZE)
 
@@ -1166,6 +1168,7 @@ class Emulator:
             self.total = 0
             self.writes = 0
             self.by_route = collections.OrderedDict()
+            self.max_in_flight = self.in_flight
             self.log.clear()
 
     # ---- faults --------------------------------------------------------------------------
@@ -1193,6 +1196,16 @@ class Emulator:
             return self._control(method, raw_path, parsed.query, body)
         if not raw_path.startswith("/api"):
             return self._not_routed()
+        with self.stats_lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            return self._handle_api(method, parsed, raw_path, headers, body)
+        finally:
+            with self.stats_lock:
+                self.in_flight -= 1
+
+    def _handle_api(self, method, parsed, raw_path, headers, body):
         if self.latency:
             time.sleep(self.latency)
         path = urllib.parse.unquote(raw_path)
@@ -1967,7 +1980,8 @@ class Emulator:
                     self.log.clear()
                 return []
         if path == "/__emulator__/health" and method == "GET":
-            return {"ok": True, "idp": self.idp}
+            with self.stats_lock:
+                return {"ok": True, "idp": self.idp, "in_flight": self.in_flight, "max_in_flight": self.max_in_flight}
         found = re.match(r"^/__emulator__/users/([^/]+)/login$", path)
         if found and method == "POST":
             return self._simulate_login(urllib.parse.unquote(found.group(1)))
