@@ -10,7 +10,6 @@ server when NETBIRD_API_URL and NETBIRD_API_TOKEN are both set.
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 import shutil
 import subprocess
@@ -25,22 +24,22 @@ def tool(name):
     return path if os.path.exists(path) else (shutil.which(name) or name)
 
 
+def testlib():
+    """tests/nb_testlib.py (the collection build and the one emulator launcher), imported by path."""
+    spec = importlib.util.spec_from_file_location("nb_testlib", os.path.join(REPO, "tests", "nb_testlib.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def install_collection(workdir):
     """Build and install the collection with ansible-galaxy (shared with the benchmark: tests/nb_testlib.py)."""
     shutil.rmtree(workdir, ignore_errors=True)
-    spec = importlib.util.spec_from_file_location("nb_testlib", os.path.join(REPO, "tests", "nb_testlib.py"))
-    testlib = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(testlib)
-    return testlib.install_collection(workdir)
+    return testlib().install_collection(workdir)
 
 
 def start_emulator():
-    proc = subprocess.Popen(  # pylint: disable=consider-using-with
-        [sys.executable, os.path.join(REPO, "tests", "emulator", "netbird_emulator.py"),
-         "--seed", os.path.join(REPO, "examples", "emulator-seed.json")],
-        stdout=subprocess.PIPE, text=True)
-    info = json.loads(proc.stdout.readline())
-    return proc, info["url"], info["token"]
+    return testlib().Emulator.start("--seed", os.path.join(REPO, "examples", "emulator-seed.json"))
 
 
 def run_playbook(env, label):
@@ -58,21 +57,20 @@ def main():
     env.setdefault("ANSIBLE_LOCALHOST_WARNING", "0")
     env.setdefault("ANSIBLE_INVENTORY_UNPARSED_WARNING", "0")
     env["PATH"] = BIN + os.pathsep + env.get("PATH", "")
-    proc = None
+    emu = None
     if real:
         print("Running against %s (NETBIRD_API_URL)" % env["NETBIRD_API_URL"])
     else:
-        proc, url, token = start_emulator()
-        env["NETBIRD_API_URL"], env["NETBIRD_API_TOKEN"] = url, token
-        print("Started the local NetBird API emulator at %s (seeded from examples/emulator-seed.json)" % url)
+        emu = start_emulator()
+        env["NETBIRD_API_URL"], env["NETBIRD_API_TOKEN"] = emu.url, emu.token
+        print("Started the local NetBird API emulator at %s (seeded from examples/emulator-seed.json)" % emu.url)
     try:
         rc = run_playbook(env, "First run: onboard the team")
         if rc == 0:
             rc = run_playbook(env, "Second run: same input, nothing to change (expect changed=0)")
     finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(10)
+        if emu is not None:
+            emu.stop()
             print("Stopped the emulator.")
     return rc
 
