@@ -2211,6 +2211,9 @@ def main(argv=None):
         return 2
     global SECRET_MARKER  # pylint: disable=global-statement
     SECRET_MARKER = args.secret_marker
+    if args.latency < 0:
+        sys.stderr.write("--latency must be a number of milliseconds >= 0\n")
+        return 2
     if bool(args.tls_cert) != bool(args.tls_key):
         sys.stderr.write("--tls-cert and --tls-key go together\n")
         return 2
