@@ -1513,7 +1513,7 @@ class Emulator:
                     user_name=target["name"] if target["service_user"] else ""))
         return 200, store.user_json(target, user["id"])
 
-    def _delete_user_checked(self, user, target_id):
+    def _delete_user_checked(self, user, target_id, code=None):
         if user["id"] == target_id:
             raise ApiError(422, "self deletion is not allowed")
         self._require(user, "users", "delete")
@@ -1523,7 +1523,7 @@ class Emulator:
         if target.get("issued") == "integration" and not user["service_user"]:
             raise ApiError(403, "only integration service user can delete this user")
         self.store.delete_user(target_id)
-        code = "service.user.delete" if target["service_user"] else "user.delete"
+        code = code or ("service.user.delete" if target["service_user"] else "user.delete")
         self.store.add_event(code, user["id"], target_id, self.store.user_meta(target))
 
     def h_delete_user(self, user, params, query, body):
@@ -1558,7 +1558,7 @@ class Emulator:
         target = self._target(params["userId"])
         if not target["pending_approval"]:
             raise ApiError(422, "user %s is not pending approval" % target["id"])
-        self._delete_user_checked(user, target["id"])
+        self._delete_user_checked(user, target["id"], code="user.reject")
         return 200, {}
 
     def h_change_password(self, user, params, query, body):
