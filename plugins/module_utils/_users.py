@@ -21,6 +21,7 @@ from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import (
     NetBirdInputError,
     quote_segment,
 )
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._audit import AuditLog, state_known, state_reported, with_state
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._groups import GroupResolver
 
 ROLES = ("owner", "admin", "user", "billing_admin", "auditor", "network_admin")
@@ -56,16 +57,19 @@ def public_user(raw, groups=None):
     if raw is None:
         return None
     auto_groups = sorted(raw.get("auto_groups") or [])
+    known = state_known(raw)
     user = {
         "id": raw.get("id"),
         "email": raw.get("email"),
         "name": raw.get("name"),
         "role": raw.get("role"),
-        "status": raw.get("status"),
+        "status": raw.get("status") if known else None,
         "auto_groups": auto_groups,
         "is_service_user": bool(raw.get("is_service_user", False)),
-        "is_blocked": bool(raw.get("is_blocked", False)),
-        "pending_approval": bool(raw.get("pending_approval", False)),
+        # a stub's is_blocked / pending_approval / status say nothing (external IdP): null, not a false "false"
+        "is_blocked": bool(raw.get("is_blocked", False)) if known else None,
+        "pending_approval": bool(raw.get("pending_approval", False)) if known else None,
+        "state_reported": state_reported(raw),
         "is_current": bool(raw.get("is_current", False)),
         "last_login": raw.get("last_login"),
         "issued": raw.get("issued"),
@@ -247,6 +251,7 @@ class UserEngine:
         self._list_filter = None
         self._peers = None
         self._index = None          # UserIndex of self._users, built on first lookup
+        self.audit = AuditLog(client)  # read only when a stub user's blocked state is needed
 
     # -- reading -----------------------------------------------------------------------------
     def load_users(self, service_user=None):
@@ -397,14 +402,16 @@ class UserEngine:
                                     % (label, cur.get("email"), spec.email))
         cur_role = (cur.get("role") or "").lower()
         cur_groups = sorted(cur.get("auto_groups") or [])
-        cur_blocked = bool(cur.get("is_blocked"))
-        is_self = bool(cur.get("is_current"))
-        pending = bool(cur.get("pending_approval"))
-
         role = spec.role if spec.role is not None else cur_role
         groups = self.resolve_groups(spec, cur_groups)
         if groups is None:
             groups = cur_groups
+        if not state_known(cur) and (spec.blocked is not None or role != cur_role or groups != cur_groups):
+            cur = self._learn_state(plan, label)
+        cur_blocked = bool(cur.get("is_blocked")) if state_known(cur) else None
+        is_self = bool(cur.get("is_current"))
+        pending = bool(cur.get("pending_approval")) and state_known(cur)
+
         blocked = cur_blocked if spec.blocked is None else bool(spec.blocked)
         if pending and not blocked:
             plan.warnings.append("%s is pending approval: netbird_user never unblocks or approves it; "
@@ -428,7 +435,7 @@ class UserEngine:
                                      % label)
                 if cur.get("status") == "invited":
                     plan.warnings.append("%s has not accepted the invite yet (status invited) but is made owner" % label)
-        if blocked != cur_blocked:
+        if blocked != cur_blocked and (cur_blocked is not None or blocked):
             if is_self:
                 raise NetBirdInputError("%s: you cannot block or unblock your own user (NetBird refuses it)" % label)
             if blocked and (role == "owner" or cur_role == "owner"):
@@ -440,11 +447,15 @@ class UserEngine:
             plan.action = "update"
             plan.put_body = {"role": role, "auto_groups": groups, "is_blocked": blocked}
         predicted = dict(cur)
-        predicted.update({"role": role, "auto_groups": groups, "is_blocked": blocked})
-        if blocked and not cur_blocked:
-            predicted["status"] = "blocked"
-        elif cur_blocked and not blocked:
-            predicted["status"] = "active"
+        predicted.update({"role": role, "auto_groups": groups})
+        if blocked is not None:
+            predicted["is_blocked"] = blocked
+            if cur_blocked is None:
+                predicted = with_state(predicted, blocked)
+            elif blocked and not cur_blocked:
+                predicted["status"] = "blocked"
+            elif cur_blocked and not blocked:
+                predicted["status"] = "active"
         plan.predicted = predicted
 
         if spec.resend_invite:
@@ -458,6 +469,26 @@ class UserEngine:
                                         % (label, label))
             plan.password = True
         return plan
+
+    def _learn_state(self, plan, label):
+        """A stub user (external IdP) whose blocked state a write depends on: learn it from the audit log.
+
+        Known: plan.current becomes the stub with that state. Unknown: an explicit ``blocked`` is written as the
+        task says (with a warning); without one the task fails here, before any write, rather than unblock.
+        """
+        spec, cur = plan.spec, plan.current
+        state = self.audit.state_of(cur.get("id"))
+        if state.known:
+            plan.current = with_state(cur, state.blocked, state.pending)
+            return plan.current
+        why = ("the server lists it as a stub that does not report the blocked state (external IdP, NetBird issue #6651) "
+               "and the audit log %s" % state.reason)
+        if spec.blocked is None:
+            raise NetBirdInputError("%s: cannot tell whether it is blocked (%s), so this change could unblock it; set %s "
+                                    "explicitly on the task" % (label, why, spec.opt("blocked")))
+        plan.warnings.append("%s: its blocked state is unknown (%s), so blocked=%s is written and reported as a change"
+                             % (label, why, str(bool(spec.blocked)).lower()))
+        return cur
 
     def _plan_absent(self, plan):
         spec, cur = plan.spec, plan.current
@@ -490,9 +521,9 @@ class UserEngine:
             "service_user": bool(raw.get("is_service_user")),
             "role": raw.get("role"),
             "auto_groups": self.groups.to_names(raw.get("auto_groups") or []) if self.groups.readable else sorted(raw.get("auto_groups") or []),
-            "blocked": bool(raw.get("is_blocked")),
+            "blocked": bool(raw.get("is_blocked")) if state_known(raw) else None,
         }
-        if raw.get("pending_approval"):
+        if raw.get("pending_approval") and state_known(raw):
             view["pending_approval"] = True
         if peers is not None:
             view["peers"] = peers
@@ -538,11 +569,15 @@ class UserEngine:
 
     def _put(self, current, body, spec):
         try:
-            return self.client.put("/users/%s" % quote_segment(current["id"]), body)
+            user = self.client.put("/users/%s" % quote_segment(current["id"]), body)
         except NetBirdAPIError as exc:
             if exc.status == 404:
                 exc.hint = "%s was deleted by someone else after it was read" % user_label(current)
             raise
+        if isinstance(user, dict) and not state_reported(user):
+            # the answer is a stub too: the state is the one just written
+            user = with_state(user, body["is_blocked"], body["is_blocked"] and state_known(current) and current.get("pending_approval"))
+        return user
 
     def _apply_create(self, plan, again=False):
         spec = plan.spec

@@ -101,37 +101,56 @@ from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import (
     OperationFailed,
     quote_segment,
 )
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._audit import state_reported, with_state
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._module import NetBirdModule
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import EMAIL_RE, UserEngine, public_user
 
 
-def _select(engine, params):
+def _known(engine, user, warnings):
+    """The user with a trustworthy pending_approval: a stub (external IdP) reports none, so ask the audit log.
+
+    None when the audit log cannot tell either (a warning says so): such a user is never treated as pending.
+    """
+    if state_reported(user) or user.get("is_service_user"):
+        return user  # service users never wait for approval
+    state = engine.audit.state_of(user.get("id"))
+    if state.known:
+        return with_state(user, state.blocked, state.pending)
+    warnings.append("%s: cannot tell whether it is pending approval: the server lists it as a stub that does not report it "
+                    "(external IdP, NetBird issue #6651) and the audit log %s; it is treated as not pending"
+                    % (user.get("email") or user.get("id"), state.reason))
+    return None
+
+
+def _select(engine, params, warnings):
     """Users to act on, and the user the task named (single-user mode)."""
     users = engine.users
     if params["all_pending"]:
         domains = set(d.strip().lower().lstrip("@") for d in params["email_domains"] or [])
         selected = []
         for user in users:
-            if not user.get("pending_approval"):
-                continue
             domain = (user.get("email") or "").rpartition("@")[2].lower()
             if domains and domain not in domains:
+                continue
+            user = _known(engine, user, warnings)
+            if user is None or not user.get("pending_approval"):
                 continue
             selected.append(user)
         return selected
     if params["user_id"]:
-        return _select_one(users, params["state"], user_id=params["user_id"])
+        return _select_one(engine, params["state"], warnings, user_id=params["user_id"])
     if params["email"]:
-        return _select_one(users, params["state"], email=params["email"])
+        return _select_one(engine, params["state"], warnings, email=params["email"])
     selected = []
     for email in params["emails"]:
-        for user in _select_one(users, params["state"], email=email):
+        for user in _select_one(engine, params["state"], warnings, email=email):
             if user not in selected:
                 selected.append(user)
     return selected
 
 
-def _select_one(users, state, user_id=None, email=None):
+def _select_one(engine, state, warnings, user_id=None, email=None):
+    users = engine.users
     """The named user when it needs the action, [] when it is already done, an error when it cannot be done."""
     if user_id:
         found = [u for u in users if u.get("id") == user_id]
@@ -146,7 +165,11 @@ def _select_one(users, state, user_id=None, email=None):
         if state == "approved":
             raise NetBirdInputError("no user with %s exists, so it cannot be approved" % what)
         return []
-    user = found[0]
+    user = _known(engine, found[0], warnings)
+    if user is None:
+        if state == "rejected":
+            raise NetBirdInputError("%s: %s, so nothing was deleted (rejecting deletes the user)" % (what, warnings.pop()))
+        return []
     if not user.get("pending_approval"):
         if state == "rejected":
             raise NetBirdInputError(
@@ -175,7 +198,10 @@ def run(nb):
     if params["emails"] == []:
         return {"changed": False, "users": []}
     engine.load_users(service_user=None if params["user_id"] else False)
-    selected = _select(engine, params)
+    warnings = []
+    selected = _select(engine, params, warnings)
+    for warning in warnings:
+        nb.warn(warning)
     reject = params["state"] == "rejected"
     acted = []
     diffs = []

@@ -17,6 +17,11 @@ description:
   - With O(current=true), returns only the token's own user, read from C(/api/users/current).
   - Each user carries the names of its auto groups when the token may read groups; a token that may not (role
     C(user)) still gets the users, without names.
+  - With an external IdP (NetBird Cloud, most self-hosted servers) the server lists service users, and regular users
+    the IdP does not return, as stubs that do not report their state (C(is_blocked=false) and C(status=active)
+    whatever is stored; NetBird issue #6651). Such users get RV(users[].state_reported=false) and V(null) for
+    C(is_blocked), C(pending_approval) and C(status), and the filters O(status), O(pending_approval) and O(blocked)
+    leave them out with a warning instead of guessing.
 author:
   - netbird_ops.netbird maintainers (@netbird-ops)
 extends_documentation_fragment:
@@ -153,7 +158,7 @@ users:
       type: str
       sample: admin
     status:
-      description: C(active), C(invited) or C(blocked).
+      description: C(active), C(invited) or C(blocked); V(null) when the server does not report it (RV(users[].state_reported=false)).
       type: str
       sample: active
     auto_groups:
@@ -171,10 +176,19 @@ users:
       description: Whether this is a service user.
       type: bool
     is_blocked:
-      description: Whether the user is blocked.
+      description:
+        - Whether the user is blocked.
+        - V(null) when the server does not report it (RV(users[].state_reported=false)).
       type: bool
     pending_approval:
-      description: Whether the user waits for an admin's approval.
+      description:
+        - Whether the user waits for an admin's approval.
+        - V(null) when the server does not report it (RV(users[].state_reported=false)).
+      type: bool
+    state_reported:
+      description:
+        - V(false) for a stub of a server with an external IdP (C(issued) empty) that does not report the user's
+          blocked state, approval and status; those keys are then V(null).
       type: bool
     is_current:
       description: Whether this is the token's own user.
@@ -216,10 +230,14 @@ users:
 '''
 
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdAPIError
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._audit import state_reported
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._groups import GroupResolver
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._module import NetBirdModule
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._tokens import add_token_lists
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import ROLES, public_user
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import ROLES, public_user, user_label
+
+# filters on the state a stub user (external IdP) does not report
+STATE_FILTERS = ("status", "pending_approval", "blocked")
 
 
 def matches(user, params):
@@ -231,9 +249,13 @@ def matches(user, params):
         return False
     if params["role"] is not None and (user.get("role") or "").lower() != params["role"].lower():
         return False
+    if params["service_user"] is not None and bool(user.get("is_service_user")) != params["service_user"]:
+        return False
+    if not state_reported(user) and any(params[key] is not None for key in STATE_FILTERS):
+        return None  # a stub: its state is not reported, so a state filter can neither match nor exclude it
     if params["status"] is not None and user.get("status") != params["status"]:
         return False
-    for option, key in (("service_user", "is_service_user"), ("pending_approval", "pending_approval"), ("blocked", "is_blocked")):
+    for option, key in (("pending_approval", "pending_approval"), ("blocked", "is_blocked")):
         if params[option] is not None and bool(user.get(key)) != params[option]:
             return False
     return True
@@ -255,7 +277,14 @@ def run(nb):
         if params["service_user"] is not None:
             query = {"service_user": "true" if params["service_user"] else "false"}
         raw_users = client.get_list("/users", params=query)
-    selected = [u for u in raw_users if matches(u, params)]
+    verdicts = [(u, matches(u, params)) for u in raw_users]
+    selected = [u for u, verdict in verdicts if verdict]
+    unreported = [user_label(u) for u, verdict in verdicts if verdict is None]
+    if unreported:
+        nb.warn("%d user%s left out because the server does not report their state (external-IdP stubs, NetBird issue #6651), "
+                "so %s cannot be checked: %s" % (len(unreported), "" if len(unreported) == 1 else "s",
+                                                 "/".join(k for k in STATE_FILTERS if params[k] is not None),
+                                                 ", ".join(sorted(unreported)[:5]) + (" and more" if len(unreported) > 5 else "")))
     groups = GroupResolver(client)
     if selected and any(u.get("auto_groups") for u in selected):
         if not groups.load():
