@@ -25,6 +25,7 @@ import hashlib
 import http.server
 import json
 import os
+import random
 import re
 import secrets
 import signal
@@ -54,9 +55,43 @@ LOG_SIZE = 5000
 MAX_BODY = 10 * 1024 * 1024
 STATE_VERSION = 1
 DNS_DOMAIN = "netbird.selfhosted"
+INVITE_PREFIX = "nbi_"
+INVITE_DEFAULT_EXPIRES = 72 * 3600
+INVITE_MIN_EXPIRES = 3600
+NOT_FOUND_TEXT = b"404 page not found\n"
+NO_REQUEST_ID = "X-Emulator-No-Request-Id"   # internal marker header: answer without X-Request-Id
+ACTIVITIES = {
+    "account.create": "Account created",
+    "user.create": "User created",
+    "service.user.create": "Service user created",
+    "user.delete": "User deleted",
+    "service.user.delete": "Service user deleted",
+    "user.block": "User blocked",
+    "user.unblock": "User unblocked",
+    "user.role.update": "User role updated",
+    "user.group.add": "Group added to user",
+    "user.group.delete": "Group removed from user",
+    "user.approve": "User approved",
+    "user.reject": "User rejected",
+    "user.invite": "User invited",
+    "user.password.change": "User password changed",
+    "group.add": "Group created",
+    "group.update": "Group updated",
+    "group.delete": "Group deleted",
+    "personal.access.token.create": "Personal access token created",
+    "personal.access.token.delete": "Personal access token deleted",
+    "user.invite.link.create": "User invite link created",
+    "user.invite.link.accept": "User invite link accepted",
+    "user.invite.link.regenerate": "User invite link regenerated",
+    "user.invite.link.delete": "User invite link deleted",
+}
 
-MODULES = ("accounts", "dns", "events", "groups", "nameservers", "networks", "peers", "pats",
-           "policies", "posture_checks", "routes", "settings", "setup_keys", "users")
+# the permission modules GET /api/users/current lists on v0.77.1 (recorded transcript)
+AGENT_MODULES = ("agent_network", "agent_network.budgets", "agent_network.guardrails", "agent_network.logs",
+                 "agent_network.policies", "agent_network.providers", "agent_network.settings", "agent_network.usage")
+MODULES = ("accounts",) + AGENT_MODULES + ("dns", "events", "groups", "identity_providers", "nameservers", "networks",
+                                           "pats", "peers", "policies", "remote_jobs", "routes", "services", "settings",
+                                           "setup_keys", "users")
 OPERATIONS = ("read", "create", "update", "delete")
 
 
@@ -71,7 +106,7 @@ def _role_permissions():
     network_admin = dict((m, dict(nothing)) for m in MODULES)
     for module in ("users", "peers", "events", "settings", "setup_keys", "accounts"):
         network_admin[module] = dict(read_only)
-    for module in ("pats", "groups", "networks", "policies", "routes", "dns", "nameservers", "posture_checks"):
+    for module in ("pats", "groups", "networks", "policies", "routes", "dns", "nameservers", "services") + AGENT_MODULES:
         network_admin[module] = dict(full)
     user = dict((m, dict(nothing)) for m in MODULES)
     # billing_admin is deliberately absent: it is not in the open-source RolesMap
@@ -117,18 +152,31 @@ class Partial(Exception):
         self.result = result
 
 
+def iso_at(when):
+    """RFC 3339 with nanoseconds, as Go's time.Time marshals (trailing zeros trimmed)."""
+    nanos = ("%09d" % (when.microsecond * 1000 + (time.time_ns() % 1000))).rstrip("0")
+    return when.strftime("%Y-%m-%dT%H:%M:%S") + ("." + nanos if nanos else "") + "Z"
+
+
 def now_iso():
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return iso_at(datetime.datetime.now(datetime.timezone.utc))
 
 
 def iso_in_days(days):
-    when = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=days)
-    return when.isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return iso_at(datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=days))
+
+
+def iso_in_seconds(seconds):
+    return iso_at(datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=seconds))
 
 
 def parse_iso(value):
     try:
-        return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        text = value.replace("Z", "+00:00")
+        found = re.match(r"^(.*T\d\d:\d\d:\d\d)\.(\d+)(.*)$", text)
+        if found:   # Python takes at most 6 fractional digits
+            text = found.group(1) + "." + found.group(2)[:6].ljust(6, "0") + found.group(3)
+        return datetime.datetime.fromisoformat(text)
     except (ValueError, AttributeError):
         return None
 
@@ -174,6 +222,50 @@ def pat_well_formed(token):
         return base62_decode(checksum) == zlib.crc32(secret.encode("ascii")) & 0xFFFFFFFF
     except (ValueError, UnicodeEncodeError):
         return False
+
+
+def generate_invite_token():
+    """An invite token like NetBird's: nbi_ + 30 base62 chars + 6-char base62 crc32 checksum."""
+    secret = SECRET_MARKER + "".join(secrets.choice(BASE62) for dummy in range(PAT_SECRET_LEN - len(SECRET_MARKER)))
+    checksum = base62_encode(zlib.crc32(secret.encode("ascii")) & 0xFFFFFFFF).rjust(PAT_CHECKSUM_LEN, "0")
+    return INVITE_PREFIX + secret + checksum
+
+
+def invite_token_error(token):
+    """types.ValidateInviteToken: None when well-formed, else the reason."""
+    if len(token) != PAT_LEN:
+        return "invalid token length"
+    if not token.startswith(INVITE_PREFIX):
+        return "invalid token prefix"
+    secret = token[len(INVITE_PREFIX):len(INVITE_PREFIX) + PAT_SECRET_LEN]
+    try:
+        checksum = base62_decode(token[len(INVITE_PREFIX) + PAT_SECRET_LEN:])
+    except ValueError:
+        return "checksum decoding failed: not base62"
+    if checksum != zlib.crc32(secret.encode("utf-8")) & 0xFFFFFFFF:
+        return "checksum does not match"
+    return None
+
+
+def password_error(password):
+    """ValidatePassword of the embedded IdP (invite accept)."""
+    if len(password) < 8:
+        return "password must be at least 8 characters long"
+    missing = []
+    if not any(c.isdigit() for c in password):
+        missing.append("one digit")
+    if not any(c.isupper() for c in password):
+        missing.append("one uppercase letter")
+    if not any(not c.isalpha() and not c.isdigit() for c in password):
+        missing.append("one special character")
+    if missing:
+        return "password must contain at least " + ", ".join(missing)
+    return None
+
+
+def email_valid(email):
+    """A loose net/mail.ParseAddress: one @ with text on both sides, no spaces."""
+    return bool(re.match(r"^[^@\s<>]+@[^@\s<>]+$", email or ""))
 
 
 def hash_token(token):
@@ -323,6 +415,11 @@ class Store:
         self.user_tokens = {}      # user id -> [token ids]
         self.passwords = {}        # user id -> password (embedded IdP users)
         self.jwts = {}             # bearer JWT -> user id
+        self.invites = {}          # invite id -> record (hashed_token, never the plain one)
+        self.events = []           # audit events, oldest first
+        self.next_event = 1
+        self.audit = True          # record audit events
+        self.account_id = new_xid()
         self.owner_id = None
         self.owner_token = None
         self.all_group_id = None
@@ -344,6 +441,11 @@ class Store:
             "tokens": list(self.tokens.values()),
             "passwords": self.passwords,
             "jwts": self.jwts,
+            "invites": list(self.invites.values()),
+            "events": self.events,
+            "next_event": self.next_event,
+            "audit": self.audit,
+            "account_id": self.account_id,
         }
 
     @classmethod
@@ -369,6 +471,12 @@ class Store:
             store.user_tokens.setdefault(token["user_id"], []).append(token["id"])
         store.passwords = dict(data.get("passwords") or {})
         store.jwts = dict(data.get("jwts") or {})
+        for invite in data.get("invites") or []:
+            store.invites[invite["id"]] = copy.deepcopy(invite)
+        store.events = copy.deepcopy(data.get("events") or [])
+        store.next_event = int(data.get("next_event") or len(store.events) + 1)
+        store.audit = data.get("audit", True) is not False
+        store.account_id = data.get("account_id") or store.account_id
         if store.all_group_id not in store.groups:
             store.all_group_id = None
             for gid, group in store.groups.items():
@@ -400,7 +508,7 @@ class Store:
         return self.users.get(uid) if uid else None
 
     def add_user(self, email, name, role, auto_groups, service_user=False, blocked=False, pending=False,
-                 invite_pending=False, user_id=None, last_login=ZERO_TIME, issued="api"):
+                 invite_pending=False, user_id=None, last_login=ZERO_TIME, issued="api", idp_missing=False, idp_name=None):
         if user_id is None:
             if service_user:
                 user_id = str(uuid.uuid4())
@@ -420,7 +528,9 @@ class Store:
             "invite_pending": bool(invite_pending),
             "last_login": last_login or ZERO_TIME,
             "issued": issued or "api",
-            "idp_id": dex_connector(user_id) if (self.idp == "embedded" and not service_user) else None,
+            "idp_id": None if service_user else dex_connector(user_id),
+            "idp_missing": bool(idp_missing),
+            "idp_name": idp_name,
             "created_at": now_iso(),
         }
         self._index_user(user)
@@ -450,7 +560,30 @@ class Store:
             return "invited"
         return "active"
 
-    def user_json(self, user, current_id=None):
+    def is_stub(self, user):
+        """External IdP: the user list answers service users and users the IdP does not return as stubs."""
+        return self.idp == "external" and (user["service_user"] or user.get("idp_missing"))
+
+    def user_json(self, user, current_id=None, view="list"):
+        """A user as the API answers it.
+
+        view: "list" (GET /api/users, PUT, approve: the IdP-merged list entry), "create" (POST answer: no idp_id),
+        "current" (GET /api/users/current), "true" (the stored state, for /__emulator__/state).
+        """
+        if view in ("list", "current") and self.is_stub(user):
+            out = {
+                "id": user["id"], "email": user["email"],
+                "name": user["name"] if user["service_user"] else "",
+                "role": user["role"], "status": "active", "last_login": ZERO_TIME,
+                "auto_groups": list(user.get("auto_groups") or []), "is_current": user["id"] == current_id,
+                "is_service_user": user["service_user"], "is_blocked": False, "pending_approval": False, "issued": "",
+            }
+            if user.get("idp_id") and view == "list":
+                out["idp_id"] = user["idp_id"]
+            return out
+        name = user["name"]
+        if self.idp == "external" and view in ("list", "current") and not user["service_user"] and user.get("idp_name"):
+            name = user["idp_name"]
         out = {
             "id": user["id"],
             "email": user["email"],
@@ -465,9 +598,39 @@ class Store:
             "pending_approval": user["pending_approval"],
             "issued": user.get("issued") or "api",
         }
-        if user.get("idp_id"):
+        if user.get("idp_id") and (view in ("list", "true") or (view == "current" and self.idp == "embedded")):
             out["idp_id"] = user["idp_id"]
         return out
+
+    # ---- audit events ----------------------------------------------------------------------
+    def add_event(self, code, initiator_id, target_id, meta=None):
+        if not self.audit:
+            return None
+        initiator = self.users.get(initiator_id) or {}
+        event = {
+            "id": str(self.next_event),
+            "activity": ACTIVITIES.get(code, code),
+            "activity_code": code,
+            "initiator_id": initiator_id or "",
+            "initiator_email": initiator.get("email", ""),
+            "initiator_name": (initiator.get("idp_name") or initiator.get("name") or "") if initiator else "",
+            "target_id": target_id or "",
+            "meta": dict(meta or {}),
+            "timestamp": now_iso(),
+        }
+        self.next_event += 1
+        self.events.append(event)
+        self.dirty = True
+        return event
+
+    def user_meta(self, user, **extra):
+        """The meta NetBird stores for user events: email and the IdP's user name ("" when the IdP has none)."""
+        username = user["name"] if user["service_user"] else (user.get("idp_name") or user["name"])
+        if user.get("idp_missing") and not user["service_user"]:
+            username = ""
+        meta = {"email": user["email"], "username": username}
+        meta.update(extra)
+        return meta
 
     # ---- groups --------------------------------------------------------------------------
     def add_group(self, name, peers=None, resources=None, issued="api", group_id=None):
@@ -594,7 +757,8 @@ class Store:
         }
 
     # ---- tokens --------------------------------------------------------------------------
-    def add_token(self, user_id, name, expires_in, created_by, plain=None, expired=False):
+    def add_token(self, user_id, name, expires_in, created_by, plain=None, expired=False, expiration_date=None,
+                  last_used=None):
         plain = plain or generate_pat()
         stamp = now_iso()
         token = {
@@ -602,10 +766,10 @@ class Store:
             "user_id": user_id,
             "name": name,
             "hashed_token": hash_token(plain),
-            "expiration_date": iso_in_days(-1) if expired else iso_in_days(expires_in),
+            "expiration_date": expiration_date or (iso_in_days(-1) if expired else iso_in_days(expires_in)),
             "created_by": created_by,
             "created_at": stamp,
-            "last_used": None,
+            "last_used": last_used,
         }
         self.tokens[token["id"]] = token
         self.token_hashes[token["hashed_token"]] = token["id"]
@@ -662,7 +826,19 @@ ROUTES = [
     ("PUT", "/api/groups/{groupId}", "update_group"),
     ("DELETE", "/api/groups/{groupId}", "delete_group"),
     ("GET", "/api/peers", "list_peers"),
+    ("GET", "/api/users/invites", "list_invites"),
+    ("POST", "/api/users/invites", "create_invite"),
+    ("DELETE", "/api/users/invites/{inviteId}", "delete_invite"),
+    ("POST", "/api/users/invites/{inviteId}/regenerate", "regenerate_invite"),
+    ("GET", "/api/users/invites/{token}", "invite_info"),
+    ("POST", "/api/users/invites/{token}/accept", "accept_invite"),
+    ("GET", "/api/events/audit", "list_events"),
+    ("GET", "/api/instance", "instance"),
+    ("POST", "/api/setup", "setup"),
 ]
+
+# handlers served without authentication (NetBird's public routes)
+PUBLIC_HANDLERS = ("invite_info", "accept_invite", "instance", "setup")
 
 
 def _compile_template(template):
@@ -789,8 +965,14 @@ class Emulator:
     """Routing, auth, rules and the control API; independent of the HTTP server."""
 
     def __init__(self, idp="embedded", owner_email=DEFAULT_OWNER_EMAIL, owner_name=DEFAULT_OWNER_NAME,
-                 owner_password=DEFAULT_OWNER_PASSWORD, token=None, seed=None, state_file=None, rate_limit=None):
+                 owner_password=DEFAULT_OWNER_PASSWORD, token=None, seed=None, state_file=None, rate_limit=None,
+                 latency=0.0, order="random", uninitialized=False, setup_pat=True, owner_id=None):
         self.idp = idp
+        self.latency = float(latency or 0) / 1000.0
+        self.order = order
+        self.uninitialized = uninitialized
+        self.setup_pat = setup_pat
+        self.owner_id_option = owner_id
         self.owner_email = owner_email
         self.owner_name = owner_name
         self.owner_password = owner_password
@@ -826,14 +1008,32 @@ class Emulator:
     # ---- state ---------------------------------------------------------------------------
     def _fresh_store(self, token):
         store = Store(self.idp)
-        store.all_group_id = store.add_group("All").get("id")
-        owner = store.add_user(self.owner_email, self.owner_name, "owner", [], last_login=now_iso())
-        store.owner_id = owner["id"]
-        if self.idp == "embedded":
-            store.passwords[owner["id"]] = self.owner_password
-        plain, dummy = store.add_token(owner["id"], "emulator owner", 365, owner["id"], plain=token)
+        if self.uninitialized:
+            return store   # no account and no owner until POST /api/setup
+        self._create_account(store, self.owner_email, self.owner_name, self.owner_password, user_id=self.owner_id_option,
+                             last_login=now_iso())
+        plain, record = store.add_token(store.owner_id, "emulator owner", 365, store.owner_id, plain=token)
+        store.add_event("personal.access.token.create", store.owner_id, store.owner_id,
+                        store.user_meta(store.users[store.owner_id], is_service_user="false", name=record["name"], user_name=""))
         store.owner_token = plain
         return store
+
+    def _create_account(self, store, email, name, password, user_id=None, last_login=ZERO_TIME):
+        """The account with its All group and the owner (what the first login or POST /api/setup makes)."""
+        store.all_group_id = store.add_group("All").get("id")
+        owner = store.add_user(email, name, "owner", [], last_login=last_login, user_id=user_id)
+        store.owner_id = owner["id"]
+        if self.idp == "embedded":
+            store.passwords[owner["id"]] = password
+        store.add_event("account.create", owner["id"], store.account_id, {})
+        return owner
+
+    def _shuffled(self, items):
+        """List order as the real server gives it: random (Go map iteration) unless --order insertion."""
+        items = list(items)
+        if self.order == "random":
+            random.shuffle(items)
+        return items
 
     def save_state(self, force=False):
         """Atomically write the state file (only after changes)."""
@@ -860,8 +1060,19 @@ class Emulator:
     def _seed(self, store, data):
         if not isinstance(data, dict):
             raise ApiError(400, "seed must be an object", lower=False)
+        if store.owner_id is None:
+            raise ApiError(412, "seed: the emulator is uninitialized (no account yet): POST /api/setup first", lower=False)
         result = {"groups": [], "users": []}
         seeded_groups = []
+        audit_before = store.audit
+        store.audit = audit_before and data.get("audit", True) is not False
+        try:
+            self._seed_entries(store, data, result, seeded_groups)
+        finally:
+            store.audit = audit_before
+        return result
+
+    def _seed_entries(self, store, data, result, seeded_groups):
         for entry in data.get("groups") or []:
             if isinstance(entry, str):
                 entry = {"name": entry}
@@ -872,12 +1083,12 @@ class Emulator:
                 group = store.groups[ids[0]]
             else:
                 group = store.add_group(entry["name"], issued=entry.get("issued") or "api", group_id=entry.get("id"))
+                store.add_event("group.add", store.owner_id, group["id"], {"name": group["name"]})
             seeded_groups.append(group["id"])
         for entry in data.get("users") or []:
             result["users"].append(self._seed_user(store, entry, seeded_groups))
         for gid in seeded_groups:
             result["groups"].append(store.group_json(store.groups[gid]))
-        return result
 
     def _seed_user(self, store, entry, seeded_groups):
         if not isinstance(entry, dict):
@@ -903,14 +1114,22 @@ class Emulator:
                 gid = store.group_names[ref][0]
             else:
                 gid = store.add_group(ref)["id"]
+                store.add_event("group.add", store.owner_id, gid, {"name": ref})
                 seeded_groups.append(gid)
             auto_groups.append(gid)
         invite_pending = (not service and self.idp == "external" and entry.get("status") == "invited")
         user = store.add_user(
             email, name, role, auto_groups, service_user=service, blocked=bool(entry.get("blocked", entry.get("is_blocked"))),
             pending=bool(entry.get("pending_approval")), invite_pending=invite_pending, user_id=entry.get("id"),
-            last_login=entry.get("last_login") or ZERO_TIME, issued=entry.get("issued") or "api")
-        out = store.user_json(user)
+            last_login=entry.get("last_login") or ZERO_TIME, issued=entry.get("issued") or "api",
+            idp_missing=bool(entry.get("idp_missing")), idp_name=entry.get("idp_name"))
+        if service:
+            store.add_event("service.user.create", store.owner_id, user["id"], store.user_meta(user, name=user["name"]))
+        else:
+            store.add_event("user.create", store.owner_id, user["id"], store.user_meta(user))
+        if user["blocked"] and not user["pending_approval"]:
+            store.add_event("user.block", store.owner_id, user["id"], store.user_meta(user))
+        out = store.user_json(user, view="true")
         if self.idp == "embedded" and not service:
             password = entry.get("password") or new_password()
             store.passwords[user["id"]] = password
@@ -928,7 +1147,8 @@ class Emulator:
                 if not isinstance(expires_in, int) or isinstance(expires_in, bool):
                     raise ApiError(400, "seed: expires_in must be an integer", lower=False)
                 plain, token = store.add_token(user["id"], tok["name"], expires_in, user["id"],
-                                               plain=tok.get("plain_token"), expired=bool(tok.get("expired")))
+                                               plain=tok.get("plain_token"), expired=bool(tok.get("expired")),
+                                               expiration_date=tok.get("expiration_date"), last_used=tok.get("last_used"))
                 out["tokens"].append({"plain_token": plain, "personal_access_token": store.token_json(token)})
         return out
 
@@ -972,7 +1192,9 @@ class Emulator:
         if raw_path.startswith("/__emulator__"):
             return self._control(method, raw_path, parsed.query, body)
         if not raw_path.startswith("/api"):
-            return self._error(ApiError(404, "not found", lower=False))
+            return self._not_routed()
+        if self.latency:
+            time.sleep(self.latency)
         path = urllib.parse.unquote(raw_path)
         match = self.router.match(method, raw_path)
         template = match[0] if match else None
@@ -1050,19 +1272,27 @@ class Emulator:
                 return status, hdrs, data
         return self._serve_api(method, query, headers, body, match)
 
+    @staticmethod
+    def _not_routed():
+        """gorilla/mux's default for an unknown path or a method no route serves: 404 text/plain, no X-Request-Id."""
+        return 404, {"Content-Type": "text/plain; charset=utf-8", NO_REQUEST_ID: "1"}, NOT_FOUND_TEXT
+
     def _serve_api(self, method, query, headers, body, match):
         if match is None:
-            return self._error(ApiError(404, "not found", lower=False))
+            return self._not_routed()
         template, handler, params, allowed = match
         if method == "OPTIONS":
             return 200, {"Allow": ", ".join(allowed + ["OPTIONS"]),
                          "Access-Control-Allow-Methods": ", ".join(allowed + ["OPTIONS"]),
                          "Access-Control-Allow-Headers": "*"}, b""
         if handler is None:
-            return self._error(ApiError(405, "method not allowed", lower=False))
+            return self._not_routed()
         try:
             with self.lock:
-                user = self._authenticate(headers)
+                if handler in PUBLIC_HANDLERS:
+                    user = None
+                else:
+                    user = self._authenticate(headers)
                 status, obj = getattr(self, "h_" + handler)(user, params, urllib.parse.parse_qs(query, keep_blank_values=True), body)
                 self.save_state()
         except ApiError as err:
@@ -1100,7 +1330,7 @@ class Emulator:
         hashed = hash_token(token)
         token_id = store.token_hashes.get(hashed)
         if token_id is None:
-            raise ApiError(404, "invalid token: pat: %s not found" % hashed)
+            raise ApiError(401, "token invalid", lower=False)
         record = store.tokens[token_id]
         expires = parse_iso(record["expiration_date"])
         if expires is None or expires < datetime.datetime.now(datetime.timezone.utc):
@@ -1156,12 +1386,12 @@ class Emulator:
             except ValueError as exc:
                 raise ApiError(422, "invalid service_user query parameter") from exc
         out = [self.store.user_json(u, user["id"]) for u in users if want is None or u["service_user"] == want]
-        return 200, out
+        return 200, self._shuffled(out)
 
     def h_current_user(self, user, params, query, body):
         if user["service_user"]:
             raise ApiError(403, "permission denied")
-        data = self.store.user_json(user, user["id"])
+        data = self.store.user_json(user, user["id"], view="current")
         perms = ROLE_PERMISSIONS.get(user["role"], {})
         data["permissions"] = {
             "is_restricted": user["role"] == "user",
@@ -1185,7 +1415,8 @@ class Emulator:
             if role == "owner":
                 raise ApiError(422, "can't create a service user with owner role")
             new = store.add_user("", name, role, auto_groups, service_user=True)
-            return 200, store.user_json(new, user["id"])
+            store.add_event("service.user.create", user["id"], new["id"], store.user_meta(new, name=name))
+            return 200, store.user_json(new, user["id"], view="create")
         if self.idp == "none":
             raise ApiError(412, "IdP manager must be enabled to send user invites")
         if name == "":
@@ -1201,15 +1432,20 @@ class Emulator:
             new = store.add_user(email, name, role, auto_groups)
             password = new_password()
             store.passwords[new["id"]] = password
-            out = store.user_json(new, user["id"])
+            store.add_event("user.create", user["id"], new["id"], store.user_meta(new))
+            out = store.user_json(new, user["id"], view="create")
             out["password"] = password
             return 200, out
         new = store.add_user(email, name, role, auto_groups, invite_pending=True)
-        return 200, store.user_json(new, user["id"])
+        store.add_event("user.invite", user["id"], new["id"], store.user_meta(new))
+        return 200, store.user_json(new, user["id"], view="create")
 
     def h_update_user(self, user, params, query, body):
         store = self.store
         target = self._target(params["userId"])
+        if body and body.strip() == b"null":
+            # v0.77.1 dereferences the nil request and panics: the connection closes without an answer
+            raise Drop()
         data = decode_json_object(body)
         auto_groups = field(data, "auto_groups", "strlist")
         role_in = field(data, "role", "str") or ""
@@ -1245,10 +1481,23 @@ class Emulator:
                 store.peers[pid]["login_expired"] = True
         if user["role"] == "owner" and user["id"] != target["id"] and role == "owner":
             user["role"] = "admin"
+        old_groups, old_blocked, old_role = list(target["auto_groups"]), target["blocked"], target["role"]
         target["role"] = role
         target["blocked"] = blocked
         target["auto_groups"] = list(auto_groups)
         store.dirty = True
+        if old_blocked != blocked:
+            store.add_event("user.block" if blocked else "user.unblock", user["id"], target["id"], store.user_meta(target))
+        if old_role != role:
+            store.add_event("user.role.update", user["id"], target["id"], store.user_meta(target, role=role))
+        service = "true" if target["service_user"] else "false"
+        for code, gids in (("user.group.delete", [g for g in old_groups if g not in auto_groups]),
+                           ("user.group.add", [g for g in auto_groups if g not in old_groups])):
+            for gid in gids:
+                group = store.groups.get(gid)
+                store.add_event(code, user["id"], target["id"], store.user_meta(
+                    target, group=group["name"] if group else "", group_id=gid, is_service_user=service,
+                    user_name=target["name"] if target["service_user"] else ""))
         return 200, store.user_json(target, user["id"])
 
     def _delete_user_checked(self, user, target_id):
@@ -1261,6 +1510,8 @@ class Emulator:
         if target.get("issued") == "integration" and not user["service_user"]:
             raise ApiError(403, "only integration service user can delete this user")
         self.store.delete_user(target_id)
+        code = "service.user.delete" if target["service_user"] else "user.delete"
+        self.store.add_event(code, user["id"], target_id, self.store.user_meta(target))
 
     def h_delete_user(self, user, params, query, body):
         self._delete_user_checked(user, params["userId"])
@@ -1271,9 +1522,10 @@ class Emulator:
             raise ApiError(412, "IdP manager must be enabled to send user invites")
         self._require(user, "users", "create")
         target = self.store.users.get(params["userId"])
-        if target is None or target["service_user"]:
+        if target is None or target["service_user"] or self.idp == "embedded":
+            # the embedded IdP looks the user up among IdP accounts that still have an invite: never found
             raise ApiError(404, "user account %s doesn't exist" % params["userId"])
-        if self.idp == "embedded" or not target.get("invite_pending"):
+        if not target.get("invite_pending"):
             raise ApiError(412, "can't invite a user with an activated NetBird account")
         return 200, {}
 
@@ -1285,6 +1537,7 @@ class Emulator:
         target["blocked"] = False
         target["pending_approval"] = False
         self.store.dirty = True
+        self.store.add_event("user.approve", user["id"], target["id"], self.store.user_meta(target))
         return 200, self.store.user_json(target, user["id"])
 
     def h_reject_user(self, user, params, query, body):
@@ -1314,8 +1567,9 @@ class Emulator:
         if old != current:
             raise ApiError(422, prefix + "current password is incorrect")
         if new == old:
-            raise ApiError(422, prefix + "new password must be different from the current password")
+            raise ApiError(422, prefix + "new password must be different from current password")
         self.store.passwords[user["id"]] = new
+        self.store.add_event("user.password.change", user["id"], user["id"], self.store.user_meta(user))
         self.store.dirty = True
         return 200, {}
 
@@ -1337,7 +1591,7 @@ class Emulator:
         target = self._token_target(user, params["userId"], "read")
         ids = self.store.user_tokens.get(target["id"]) or []
         out = [self.store.token_json(self.store.tokens[t]) for t in ids]
-        return 200, out or None
+        return 200, self._shuffled(out) or None
 
     def h_create_token(self, user, params, query, body):
         data = decode_json_object(body)
@@ -1349,6 +1603,7 @@ class Emulator:
             raise ApiError(422, "expiration has to be between 1 and 365")
         target = self._token_target(user, params["userId"], "create")
         plain, token = self.store.add_token(target["id"], name, expires_in, user["id"])
+        self._token_event("personal.access.token.create", user, target, token)
         return 200, {"plain_token": plain, "personal_access_token": self.store.token_json(token)}
 
     def h_get_token(self, user, params, query, body):
@@ -1359,7 +1614,13 @@ class Emulator:
         target = self._token_target(user, params["userId"], "delete")
         token = self._token_of(target, params["tokenId"])
         self.store.delete_token(token["id"])
+        self._token_event("personal.access.token.delete", user, target, token)
         return 200, {}
+
+    def _token_event(self, code, user, target, token):
+        self.store.add_event(code, user["id"], target["id"], self.store.user_meta(
+            target, is_service_user="true" if target["service_user"] else "false", name=token["name"],
+            user_name=target["name"] if target["service_user"] else ""))
 
     # ---- groups ----------------------------------------------------------------------------
     def _group(self, group_id):
@@ -1409,6 +1670,7 @@ class Emulator:
         if self._name_taken(name):
             raise ApiError(409, "group with name %s already exists" % name)
         group = self.store.add_group(name, peers, resources)
+        self.store.add_event("group.add", user["id"], group["id"], {"name": name})
         return 200, self.store.group_json(group)
 
     def h_get_group(self, user, params, query, body):
@@ -1434,13 +1696,17 @@ class Emulator:
 
     def h_delete_group(self, user, params, query, body):
         self._require(user, "groups", "delete")
-        group = self._group(params["groupId"])
+        group = self.store.groups.get(params["groupId"])
+        # v0.77.1 answers every refusal here with 400 (recorded transcript)
+        if group is None:
+            raise ApiError(400, "group: %s not found" % params["groupId"], lower=False)
         if group["id"] == self.store.all_group_id:
-            raise ApiError(422, "deleting group ALL is not allowed")
+            raise ApiError(400, "deleting group ALL is not allowed", lower=False)
         for other in self.store.users.values():
             if group["id"] in other["auto_groups"]:
                 raise ApiError(400, "group has been linked to user: %s" % other["id"], lower=False)
         self.store.delete_group(group["id"])
+        self.store.add_event("group.delete", user["id"], group["id"], {"name": group["name"]})
         return 200, {}
 
     # ---- peers -----------------------------------------------------------------------------
@@ -1454,6 +1720,190 @@ class Emulator:
         name = query.get("name", [None])[-1]
         addr = query.get("ip", [None])[-1]
         out = [store.peer_json(p) for p in peers if (name is None or p["name"] == name) and (addr is None or p["ip"] == addr)]
+        return 200, self._shuffled(out)
+
+    # ---- invite links (embedded IdP) ---------------------------------------------------------
+    def _require_embedded_invites(self):
+        if self.idp != "embedded":
+            raise ApiError(412, "invite links are only available with embedded identity provider")
+
+    @staticmethod
+    def _invite_expired(invite):
+        expires = parse_iso(invite["expires_at"])
+        return expires is None or expires < datetime.datetime.now(datetime.timezone.utc)
+
+    def _invite_json(self, invite, token=None):
+        out = {
+            "id": invite["id"], "email": invite["email"], "name": invite["name"], "role": invite["role"],
+            "auto_groups": list(invite["auto_groups"]), "expires_at": invite["expires_at"],
+            "created_at": invite["created_at"], "expired": self._invite_expired(invite),
+        }
+        if token is not None:
+            out["invite_token"] = token
+        return out
+
+    def _invite(self, invite_id):
+        invite = self.store.invites.get(invite_id)
+        if invite is None:
+            raise ApiError(404, "user invite not found")
+        return invite
+
+    @staticmethod
+    def _invite_expires_in(data):
+        expires_in = field(data, "expires_in", "int") or 0
+        if expires_in <= 0:
+            expires_in = INVITE_DEFAULT_EXPIRES
+        if expires_in < INVITE_MIN_EXPIRES:
+            raise ApiError(422, "invite expiration must be at least 1 hour")
+        return expires_in
+
+    def h_list_invites(self, user, params, query, body):
+        self._require_embedded_invites()
+        self._require(user, "users", "read")
+        return 200, [self._invite_json(i) for i in self.store.invites.values()]
+
+    def h_create_invite(self, user, params, query, body):
+        store = self.store
+        self._require_embedded_invites()
+        data = decode_json_object(body)
+        email = field(data, "email", "str") or ""
+        name = field(data, "name", "str") or ""
+        role_in = field(data, "role", "str") or ""
+        auto_groups = field(data, "auto_groups", "strlist") or []
+        if name == "":
+            raise ApiError(422, "name can't be empty")
+        if email == "":
+            raise ApiError(422, "email can't be empty")
+        role = normalize_role(role_in)
+        if role == "owner":
+            raise ApiError(422, "can't invite a user with owner role")
+        self._require(user, "users", "create")
+        if store.user_by_email(email):
+            raise ApiError(409, "user with this email already exists")
+        if any(i["email"] == email for i in store.invites.values()):
+            raise ApiError(409, "invite already exists for this email")
+        expires_in = self._invite_expires_in(data)
+        token = generate_invite_token()
+        stamp = now_iso()
+        invite = {"id": new_xid(), "email": email, "name": name, "role": role_in if role is None else role,
+                  "auto_groups": list(auto_groups), "hashed_token": hash_token(token),
+                  "expires_at": iso_in_seconds(expires_in), "created_at": stamp, "created_by": user["id"]}
+        store.invites[invite["id"]] = invite
+        store.dirty = True
+        store.add_event("user.invite.link.create", user["id"], invite["id"], {"email": email})
+        return 200, self._invite_json(invite, token)
+
+    def h_delete_invite(self, user, params, query, body):
+        self._require_embedded_invites()
+        self._require(user, "users", "delete")
+        invite = self._invite(params["inviteId"])
+        del self.store.invites[invite["id"]]
+        self.store.dirty = True
+        self.store.add_event("user.invite.link.delete", user["id"], invite["id"], {"email": invite["email"]})
+        return 200, {}
+
+    def h_regenerate_invite(self, user, params, query, body):
+        self._require_embedded_invites()
+        data = decode_json_object(body) if body and body.strip() else {}
+        self._require(user, "users", "update")
+        invite = self._invite(params["inviteId"])
+        expires_in = self._invite_expires_in(data)
+        token = generate_invite_token()
+        invite["hashed_token"] = hash_token(token)
+        invite["expires_at"] = iso_in_seconds(expires_in)
+        invite["created_by"] = user["id"]
+        self.store.dirty = True
+        self.store.add_event("user.invite.link.regenerate", user["id"], invite["id"], {"email": invite["email"]})
+        return 200, {"invite_token": token, "invite_expires_at": invite["expires_at"]}
+
+    def _invite_by_token(self, token):
+        reason = invite_token_error(token)
+        if reason:
+            raise ApiError(422, "invalid invite token: %s" % reason)
+        hashed = hash_token(token)
+        for invite in self.store.invites.values():
+            if invite["hashed_token"] == hashed:
+                return invite
+        raise ApiError(404, "user invite not found")
+
+    def h_invite_info(self, user, params, query, body):
+        invite = self._invite_by_token(params["token"])
+        inviter = self.store.users.get(invite.get("created_by")) or {}
+        return 200, {"email": invite["email"], "name": invite["name"], "expires_at": invite["expires_at"],
+                     "valid": not self._invite_expired(invite), "invited_by": inviter.get("name", "")}
+
+    def h_accept_invite(self, user, params, query, body):
+        store = self.store
+        self._require_embedded_invites()
+        data = decode_json_object(body)
+        password = field(data, "password", "str") or ""
+        if password == "":
+            raise ApiError(422, "password is required")
+        reason = password_error(password)
+        if reason:
+            raise ApiError(422, "invalid password: %s" % reason)
+        invite = self._invite_by_token(params["token"])
+        if self._invite_expired(invite):
+            raise ApiError(422, "invite has expired")
+        new = store.add_user(invite["email"], invite["name"], normalize_role(invite["role"]) or "user", invite["auto_groups"])
+        store.passwords[new["id"]] = password
+        del store.invites[invite["id"]]
+        store.add_event("user.invite.link.accept", new["id"], new["id"], {"email": invite["email"]})
+        return 200, {"success": True}
+
+    # ---- audit events ----------------------------------------------------------------------
+    def h_list_events(self, user, params, query, body):
+        self._require(user, "events", "read")
+        return 200, [copy.deepcopy(e) for e in reversed(self.store.events)]
+
+    # ---- instance setup ----------------------------------------------------------------------
+    def h_instance(self, user, params, query, body):
+        return 200, {"setup_required": self.store.owner_id is None}
+
+    def h_setup(self, user, params, query, body):
+        store = self.store
+        try:
+            data = json.loads(body.decode("utf-8")) if body and body.strip() else None
+        except (ValueError, UnicodeDecodeError):
+            data = None
+        if not isinstance(data, dict):
+            raise ApiError(400, "invalid request body", lower=False)
+        try:
+            email = field(data, "email", "str") or ""
+            password = field(data, "password", "str") or ""
+            name = field(data, "name", "str") or ""
+            create_pat = bool(field(data, "create_pat", "bool"))
+            expire_in = field(data, "pat_expire_in", "int")
+        except ApiError as exc:
+            raise ApiError(400, "invalid request body", lower=False) from exc
+        create_pat = create_pat and self.setup_pat
+        if create_pat:
+            expire_in = 1 if expire_in is None else expire_in
+            if expire_in < 1 or expire_in > 365:
+                raise ApiError(422, "pat_expire_in must be between 1 and 365")
+        if self.idp != "embedded":
+            raise ApiError(500, "embedded IDP is not enabled", lower=False)
+        if email == "":
+            raise ApiError(422, "email is required")
+        if not email_valid(email):
+            raise ApiError(422, "invalid email format")
+        if name == "":
+            raise ApiError(422, "name is required")
+        if password == "":
+            raise ApiError(422, "password is required")
+        if len(password) < 8:
+            raise ApiError(422, "password must be at least 8 characters")
+        if len(password) > 72:
+            raise ApiError(422, "password must be at most 72 characters")
+        if store.owner_id is not None:
+            raise ApiError(412, "setup already completed")
+        owner = self._create_account(store, email, name, password)
+        out = {"user_id": owner["id"], "email": email}
+        if create_pat:
+            plain, record = store.add_token(owner["id"], "setup-token", expire_in, owner["id"])
+            store.owner_token = plain
+            self._token_event("personal.access.token.create", owner, owner, record)
+            out["personal_access_token"] = plain
         return 200, out
 
     # ---- control API -----------------------------------------------------------------------
@@ -1521,6 +1971,15 @@ class Emulator:
         found = re.match(r"^/__emulator__/users/([^/]+)/login$", path)
         if found and method == "POST":
             return self._simulate_login(urllib.parse.unquote(found.group(1)))
+        found = re.match(r"^/__emulator__/users/([^/]+)/set$", path)
+        if found and method == "POST":
+            return self._set_user(urllib.parse.unquote(found.group(1)), data or {})
+        if path == "/__emulator__/audit/clear" and method == "POST":
+            with self.lock:
+                self.store.events = []
+                self.store.dirty = True
+                self.save_state()
+            return {"events": 0}
         raise ApiError(404, "no such control endpoint: %s %s" % (method, path), lower=False)
 
     def _state_view(self):
@@ -1528,16 +1987,41 @@ class Emulator:
             store = self.store
             users = []
             for user in store.users.values():
-                item = store.user_json(user)
+                item = store.user_json(user, view="true")
                 item["peers"] = len(store.user_peers.get(user["id"], []))
+                item["idp_missing"] = bool(user.get("idp_missing"))
+                if user.get("idp_name"):
+                    item["idp_name"] = user["idp_name"]
                 users.append(item)
             tokens = {}
             for uid, ids in store.user_tokens.items():
                 if ids:
                     tokens[uid] = [store.token_json(store.tokens[t]) for t in ids]
+            invites = [self._invite_json(i) for i in store.invites.values()]
             return {"idp": self.idp, "owner_id": store.owner_id, "users": users,
                     "groups": [store.group_json(g) for g in store.groups.values()],
-                    "peers": [store.peer_json(p) for p in store.peers.values()], "tokens": tokens}
+                    "peers": [store.peer_json(p) for p in store.peers.values()], "tokens": tokens,
+                    "invites": invites, "events": len(store.events), "setup_required": store.owner_id is None}
+
+    SETTABLE = {"blocked": bool, "pending_approval": bool, "idp_missing": bool, "last_login": str, "idp_name": str,
+                "name": str, "invite_pending": bool}
+
+    def _set_user(self, user_id, data):
+        """Change stored fields no REST call can set (a first SSO login makes a user pending, an IdP forgets one)."""
+        if not isinstance(data, dict) or any(k not in self.SETTABLE for k in data):
+            raise ApiError(400, "set: fields are %s" % ", ".join(sorted(self.SETTABLE)), lower=False)
+        with self.lock:
+            user = self.store.users.get(user_id)
+            if user is None:
+                raise ApiError(404, "user: %s not found" % user_id)
+            for key, kind in self.SETTABLE.items():
+                if key in data:
+                    user[key] = kind(data[key]) if data[key] is not None else None
+            if user["pending_approval"]:
+                user["blocked"] = True
+            self.store.dirty = True
+            self.save_state()
+            return self.store.user_json(user, view="true")
 
     def _simulate_login(self, user_id):
         with self.lock:
@@ -1623,11 +2107,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def _send(self, status, headers, data, cut_at=None):
         self.send_response(status)
+        plain = NO_REQUEST_ID in headers
         for key, value in headers.items():
-            self.send_header(key, value)
+            if key != NO_REQUEST_ID:
+                self.send_header(key, value)
         self.send_header("Content-Length", str(len(data)))
-        self.send_header("X-Request-Id", new_xid())
-        self.send_header("Access-Control-Allow-Origin", "*")
+        if not plain:
+            self.send_header("X-Request-Id", new_xid())
+            self.send_header("Access-Control-Allow-Origin", "*")
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
@@ -1686,6 +2173,16 @@ def build_parser():
     parser.add_argument("--owner-name", default=DEFAULT_OWNER_NAME, help="owner's name")
     parser.add_argument("--owner-password", default=DEFAULT_OWNER_PASSWORD, help="owner's password (embedded IdP)")
     parser.add_argument("--secret-marker", default="", help="base62 word (at most 16 chars) that starts every one-time password and PAT made")
+    parser.add_argument("--owner-id", help="fix the owner's user id (e.g. a Dex-encoded id on --idp external)")
+    parser.add_argument("--uninitialized", action="store_true",
+                        help="no account and no owner yet: POST /api/setup works once; prints \"token\": null")
+    parser.add_argument("--setup-pat", dest="setup_pat", action="store_true", default=True,
+                        help="POST /api/setup creates the PAT asked for (NB_SETUP_PAT_ENABLED=true; the default)")
+    parser.add_argument("--no-setup-pat", dest="setup_pat", action="store_false",
+                        help="POST /api/setup ignores create_pat (a server without NB_SETUP_PAT_ENABLED)")
+    parser.add_argument("--latency", type=float, default=0.0, metavar="MS", help="every API answer waits MS milliseconds first")
+    parser.add_argument("--order", choices=("random", "insertion"), default="random",
+                        help="order of users, tokens and peers in lists (default random, as the real server)")
     parser.add_argument("--verbose", action="store_true", help="log requests to stderr")
     return parser
 
@@ -1710,7 +2207,9 @@ def main(argv=None):
     try:
         emulator = Emulator(idp=args.idp, owner_email=args.owner_email, owner_name=args.owner_name,
                             owner_password=args.owner_password, token=args.token, seed=seed,
-                            state_file=args.state_file, rate_limit=args.rate_limit)
+                            state_file=args.state_file, rate_limit=args.rate_limit, latency=args.latency,
+                            order=args.order, uninitialized=args.uninitialized, setup_pat=args.setup_pat,
+                            owner_id=args.owner_id)
     except ApiError as err:
         sys.stderr.write("cannot start: %s\n" % err.message)
         return 2
