@@ -374,21 +374,14 @@ peers_deleted:
   sample: {dave@example.com: 2}
 '''
 
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import batch_argument_spec
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._module import NetBirdModule
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._runner import run_user_specs
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import USER_ENTRY_KEYS, user_entry_argument_spec
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import run_users, user_entry_argument_spec
 
 
 def main():
-    argument_spec = user_entry_argument_spec()
-    argument_spec["users"] = dict(type="list", elements="dict", options=user_entry_argument_spec())
-    module = NetBirdModule(
-        argument_spec,
-        supports_check_mode=True,
-        mutually_exclusive=[("users", key) for key in USER_ENTRY_KEYS],
-        required_together=[("old_password", "new_password")],
-    )
-    module.run(run_user_specs)
+    argument_spec, rules = batch_argument_spec(user_entry_argument_spec(), "users")
+    NetBirdModule(argument_spec, supports_check_mode=True, **rules).run(run_users)
 
 
 if __name__ == "__main__":

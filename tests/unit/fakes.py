@@ -49,21 +49,43 @@ def event(code, target_id, seq, meta=None):
             "timestamp": when.strftime("%Y-%m-%dT%H:%M:%S.") + nanos.rstrip("0") + "Z"}
 
 
+def default_token(tid, name, days, created_by):
+    when = EPOCH + datetime.timedelta(days=days)
+    return {"id": tid, "name": name, "expiration_date": when.strftime("%Y-%m-%dT%H:%M:%SZ"), "created_by": created_by,
+            "created_at": EPOCH.strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
 class FakeClient:
-    """In-memory NetBird for the engines. ``errors`` maps (METHOD, path) to an exception raised once."""
+    """In-memory NetBird for the engines.
+
+    ``errors`` maps (METHOD, path) to an exception raised once; ``post_error`` / ``delete_error`` fail the next
+    POST / DELETE once (a POST of a token still creates it, or, with ``delay_lost_create``, lands only at the next
+    POST: an answer lost while the server kept working). ``copies=False`` answers the stored lists themselves
+    (to count how often the engine scans them). ``token_factory(id, name, days, created_by)`` shapes new tokens.
+    """
 
     def __init__(self, users=None, groups=None, tokens=None, peers=None, events=None, groups_status=None,
-                 events_status=None):
-        self.users = copy.deepcopy(users if users is not None else [])
-        self.groups = copy.deepcopy(groups or [])
-        self.tokens = copy.deepcopy(tokens or {})
-        self.peers = copy.deepcopy(peers or [])
-        self.events = copy.deepcopy(events or [])
+                 events_status=None, copies=True, token_factory=default_token):
+        keep = copy.deepcopy if copies else (lambda value: value)
+        self.copies = copies
+        self.users = keep(users if users is not None else [])
+        self.groups = keep(groups if groups is not None else [])
+        self.tokens = keep(tokens or {})
+        self.peers = keep(peers or [])
+        self.events = keep(events or [])
         self.groups_status = groups_status
         self.events_status = events_status
+        self.token_factory = token_factory
         self.errors = {}
+        self.post_error = None
+        self.delete_error = None
+        self.delay_lost_create = False
+        self.late = None
         self.calls = []
         self.counter = 0
+
+    def _out(self, value):
+        return copy.deepcopy(value) if self.copies else value
 
     # -- helpers for assertions ---------------------------------------------------------------
     def writes(self):
@@ -95,20 +117,22 @@ class FakeClient:
             users = self.users
             if params and "service_user" in params:
                 users = [u for u in users if bool(u.get("is_service_user")) == (params["service_user"] == "true")]
+            if not self.copies:
+                return users  # as stored (no stub views): scans by the engine can be counted
             return [self._view(u) for u in users]
         if path == "/groups":
             if self.groups_status:
                 raise NetBirdAPIError("GET", "/api/groups", status=self.groups_status, message="permission denied")
-            return copy.deepcopy(self.groups)
+            return self._out(self.groups)
         if path == "/peers":
-            return copy.deepcopy(self.peers)
+            return self._out(self.peers)
         if path == "/events/audit":
             if self.events_status:
                 raise NetBirdAPIError("GET", "/api/events/audit", status=self.events_status, message="permission denied")
-            return copy.deepcopy(self.events)
+            return self._out(self.events)
         parts = path.split("/")
         if len(parts) == 4 and parts[3] == "tokens":
-            return copy.deepcopy(self.tokens.get(parts[2], []))
+            return self._out(self.tokens.get(parts[2], []))
         raise AssertionError(path)
 
     def get_object(self, path):
@@ -130,12 +154,31 @@ class FakeClient:
             answer["password"] = "one-time-secret!"
             return answer
         parts = path.split("/")
+        if len(parts) == 4 and parts[3] == "tokens":
+            return self._post_token(parts[2], body)
         if len(parts) == 4 and parts[3] == "approve":
             user = self.state(parts[2])
             user.update(is_blocked=False, pending_approval=False, status="active")
             self._log("user.approve", user["id"])
             return self._view(user)
         raise AssertionError(path)
+
+    def _post_token(self, uid, body):
+        if self.late is not None:
+            # a create whose answer was lost lands only now
+            self.tokens.setdefault(uid, []).append(self.late)
+            self.late = None
+        actor = next((u["id"] for u in self.users if u.get("is_current")), None)
+        raw = self.token_factory("new%d" % self.counter, body["name"], body["expires_in"], actor)
+        if self.post_error is not None:
+            error, self.post_error = self.post_error, None
+            if self.delay_lost_create:
+                self.late = raw
+            else:
+                self.tokens.setdefault(uid, []).append(raw)
+            raise error
+        self.tokens.setdefault(uid, []).append(raw)
+        return {"plain_token": "nbp_secret%d" % self.counter, "personal_access_token": copy.deepcopy(raw)}
 
     def put(self, path, body):
         self.calls.append(("PUT", path, body))
@@ -153,6 +196,9 @@ class FakeClient:
     def delete(self, path):
         self.calls.append(("DELETE", path, None))
         self._fail("DELETE", path)
+        if self.delete_error is not None:
+            error, self.delete_error = self.delete_error, None
+            raise error
         parts = path.split("/")
         if len(parts) == 5 and parts[3] == "tokens":
             before = self.tokens.get(parts[2], [])

@@ -14,8 +14,8 @@ from fakes import FakeClient, FakeNB, event, raw_user
 
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._audit import AuditLog
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._runner import run_user_specs
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import USER_ENTRY_KEYS, public_user
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import run_users as run_user_specs
 
 G_DEV = "d0000000000000000dev"
 G_OPS = "d0000000000000000ops"
@@ -205,7 +205,7 @@ def info_params(**given):
 
 
 def test_user_info_marks_stubs_and_does_not_pass_their_state():
-    from ansible_collections.netbird_ops.netbird.plugins.modules.netbird_user_info import run as info_run
+    from ansible_collections.netbird_ops.netbird.plugins.module_utils._info import run_user_info as info_run
     client = FakeClient([OWNER, SVC, CARL], groups=GROUPS)
     nb = FakeNB(client, info_params())
     users = dict((u["id"], u) for u in info_run(nb)["users"])
@@ -218,7 +218,7 @@ def test_user_info_marks_stubs_and_does_not_pass_their_state():
 
 @pytest.mark.parametrize("filters", [{"blocked": False}, {"blocked": True}, {"status": "active"}, {"pending_approval": False}])
 def test_user_info_state_filters_leave_stubs_out_with_a_warning(filters):
-    from ansible_collections.netbird_ops.netbird.plugins.modules.netbird_user_info import run as info_run
+    from ansible_collections.netbird_ops.netbird.plugins.module_utils._info import run_user_info as info_run
     client = FakeClient([OWNER, SVC, CARL], groups=GROUPS)
     nb = FakeNB(client, info_params(**filters))
     ids = set(u["id"] for u in info_run(nb)["users"])
@@ -233,7 +233,7 @@ def approval_params(**given):
 
 
 def test_approval_a_stub_never_looks_pending_without_the_audit_log():
-    from ansible_collections.netbird_ops.netbird.plugins.modules.netbird_user_approval import run as approval_run
+    from ansible_collections.netbird_ops.netbird.plugins.module_utils._approvals import run_approvals as approval_run
     pending = raw_user("p1", "pat@example.com", "Pat", blocked=True, pending=True, stub=True)
     client = FakeClient([OWNER, pending], events_status=403)
     nb = FakeNB(client, approval_params(all_pending=True))
@@ -246,7 +246,7 @@ def test_approval_a_stub_never_looks_pending_without_the_audit_log():
 
 
 def test_approval_learns_pending_from_the_audit_log():
-    from ansible_collections.netbird_ops.netbird.plugins.modules.netbird_user_approval import run as approval_run
+    from ansible_collections.netbird_ops.netbird.plugins.module_utils._approvals import run_approvals as approval_run
     pending = raw_user("p1", "pat@example.com", "Pat", blocked=True, pending=True, stub=True)
     client = FakeClient([OWNER, pending, SVC], events=[event("user.join", "p1", 1, {"pending_approval": True})])
     nb = FakeNB(client, approval_params(all_pending=True))
