@@ -15,6 +15,8 @@ Private to netbird_ops.netbird; not a public API.
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdAPIError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._common import time_key
 
@@ -48,13 +50,10 @@ def _truthy(value):
     return value is True or str(value).lower() == "true"
 
 
-class UserState:
+class UserState(namedtuple("UserState", "blocked pending reason")):
     """What the audit log says about one user: ``blocked`` True / False / None (unknown), and why."""
 
-    def __init__(self, blocked, pending, reason):
-        self.blocked = blocked
-        self.pending = pending
-        self.reason = reason
+    __slots__ = ()
 
     @property
     def known(self):

@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdError, NetBirdInputError, OperationFailed
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._common import clean
 
 # Past tense of every action, for summaries and "already done" lists.
 PAST = {"create": "created", "update": "updated", "delete": "deleted", "rotate": "rotated", "approve": "approved",
@@ -58,7 +59,7 @@ def batch_argument_spec(entry_spec, key, **extra):
     return spec, kwargs
 
 
-def build_specs(params, key, spec_class, keys, duplicate):
+def build_specs(params, key, spec_class, duplicate):
     """Specs from the module parameters: one in single mode, one per element of ``params[key]`` in batch mode.
 
     ``duplicate`` words the refusal of two entries with the same ``identity()``.
@@ -66,7 +67,7 @@ def build_specs(params, key, spec_class, keys, duplicate):
     if params.get(key) is not None:
         specs = [spec_class(entry or {}, where="%s[%d]" % (key, index)) for index, entry in enumerate(params[key])]
     else:
-        specs = [spec_class(dict((name, params.get(name)) for name in keys))]
+        specs = [spec_class(dict((name, params.get(name)) for name in spec_class.keys))]
     seen = {}
     for spec in specs:
         ident = spec.identity()
@@ -74,6 +75,40 @@ def build_specs(params, key, spec_class, keys, duplicate):
             raise NetBirdInputError(duplicate(seen[ident], spec, ident))
         seen[ident] = spec.where
     return specs
+
+
+# -- what a task asks for --------------------------------------------------------------------------
+
+class Spec:
+    """One entry of a task (single mode, or one element of a batch list), read from the module parameters.
+
+    ``keys``: the entry's option names (from the argument spec); ``cleaned``: those stripped, blank meaning unset.
+    Subclasses check in ``validate`` only what the argument spec cannot express.
+    """
+
+    keys = ()
+    cleaned = ()
+
+    def __init__(self, entry, where=None):
+        self.where = where  # e.g. "users[2]" in batch mode, None in single mode
+        for key in self.keys:
+            value = entry.get(key)
+            setattr(self, key, clean(value) if key in self.cleaned else value)
+        self.validate()
+
+    def opt(self, name):
+        """How messages name an option: ``users[2].email`` in batch mode."""
+        return "%s.%s" % (self.where, name) if self.where else name
+
+    def fail(self, text):
+        raise NetBirdInputError(text)
+
+    def validate(self):
+        """Rules between options that the argument spec cannot express."""
+
+    def identity(self):
+        """A key that identifies the entry, to find duplicates in a batch before any request."""
+        raise NotImplementedError
 
 
 # -- the change record -----------------------------------------------------------------------------

@@ -22,12 +22,13 @@ from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import (
     NetBirdInputError,
     quote_segment,
 )
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._common import clean, format_time, parse_time, utcnow
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._common import format_time, parse_time, utcnow
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import (
     PAST,
     Change,
     Kind,
     Outcome,
+    Spec,
     build_specs,
     entry_keys,
     module_runner,
@@ -118,23 +119,11 @@ def access_problem(actor, target, write):
             "role owner or admin, and then only for service users" % (who, user_label(target)))
 
 
-class TokenSpec:
+class TokenSpec(Spec):
     """One desired token, validated statically (before any request)."""
 
-    def __init__(self, entry, where=None):
-        self.where = where
-        get = entry.get
-        self.state = get("state") or "present"
-        self.user_id = clean(get("user_id"))
-        self.user_name = clean(get("user_name"))
-        self.name = clean(get("name"))
-        self.token_id = clean(get("token_id"))
-        self.expires_in = get("expires_in")
-        self.rotate_before_days = get("rotate_before_days")
-        self.validate()
-
-    def opt(self, name):
-        return "%s.%s" % (self.where, name) if self.where else name
+    keys = TOKEN_ENTRY_KEYS
+    cleaned = ("user_id", "user_name", "name", "token_id")
 
     @property
     def owner_label(self):
@@ -155,12 +144,10 @@ class TokenSpec:
         text = "%s of %s" % (what, owner)
         return "%s (%s)" % (self.where, text) if self.where else text
 
-    def fail(self, text):
-        raise NetBirdInputError(text)
-
     def validate(self):
         """The rules between options that the argument spec cannot express (choices and exclusions it checked)."""
         o = self.opt
+        self.state = self.state or "present"
         for key, low, high in (("expires_in", EXPIRES_MIN, EXPIRES_MAX), ("rotate_before_days", 0, EXPIRES_MAX - 1)):
             value = getattr(self, key)
             if value is None:
@@ -200,7 +187,7 @@ class TokenSpec:
 
 def token_specs(params):
     """TokenSpecs from the module parameters: one in single mode, one per element of ``tokens``."""
-    return build_specs(params, "tokens", TokenSpec, TOKEN_ENTRY_KEYS, lambda first, spec, key: (
+    return build_specs(params, "tokens", TokenSpec, lambda first, spec, key: (
         "%s and %s name the same token; give each token once" % (first, spec.where)))
 
 

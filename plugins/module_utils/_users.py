@@ -21,13 +21,13 @@ from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import (
     quote_segment,
 )
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._audit import AuditLog, state_known, state_reported, with_state
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._common import clean
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import (
     PAST,
     ApplyError,
     Change,
     Kind,
     Outcome,
+    Spec,
     build_specs,
     entry_keys,
     module_runner,
@@ -107,28 +107,11 @@ def user_key(raw):
     return raw.get("email") or raw.get("id")
 
 
-class UserSpec:
+class UserSpec(Spec):
     """One desired user, validated statically (before any request)."""
 
-    def __init__(self, entry, where=None):
-        self.where = where  # e.g. "users[2]" in batch mode, None in single mode
-        get = entry.get
-        self.state = get("state") or "present"
-        self.user_id = clean(get("user_id"))
-        self.email = clean(get("email"))
-        self.name = clean(get("name"))
-        self.service_user = get("service_user")
-        self.role = normalize_role(clean(get("role")), self.opt("role"))
-        self.auto_groups = get("auto_groups")
-        self.auto_groups_mode = get("auto_groups_mode") or "replace"
-        self.blocked = get("blocked")
-        self.resend_invite = bool(get("resend_invite"))
-        self.old_password = get("old_password")
-        self.new_password = get("new_password")
-        self.validate()
-
-    def opt(self, name):
-        return "%s.%s" % (self.where, name) if self.where else name
+    keys = USER_ENTRY_KEYS
+    cleaned = ("user_id", "email", "name", "role")
 
     @property
     def label(self):
@@ -141,12 +124,13 @@ class UserSpec:
     def password_change(self):
         return self.new_password is not None or self.old_password is not None
 
-    def fail(self, text):
-        raise NetBirdInputError(text)
-
     def validate(self):
         """The rules between options that the argument spec cannot express (choices and types it checked)."""
         o = self.opt
+        self.state = self.state or "present"
+        self.role = normalize_role(self.role, o("role"))
+        self.auto_groups_mode = self.auto_groups_mode or "replace"
+        self.resend_invite = bool(self.resend_invite)
         if self.auto_groups is not None:
             for item in self.auto_groups:
                 if not isinstance(item, str) or not item.strip():
@@ -240,7 +224,7 @@ def summarize(entries):
 
 def user_specs(params):
     """UserSpecs from the module parameters: one in single mode, one per element of ``users``."""
-    return build_specs(params, "users", UserSpec, USER_ENTRY_KEYS, lambda first, spec, key: (
+    return build_specs(params, "users", UserSpec, lambda first, spec, key: (
         "%s and %s name the same user (%s %s); give each user once" % (first, spec.where, key[0], key[1])))
 
 

@@ -379,9 +379,14 @@ from ansible_collections.netbird_ops.netbird.plugins.module_utils._module import
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import run_users, user_entry_argument_spec
 
 
+def argument_spec():
+    """The module's options (the connection options aside) and the rules between them."""
+    return batch_argument_spec(user_entry_argument_spec(), "users")
+
+
 def main():
-    argument_spec, rules = batch_argument_spec(user_entry_argument_spec(), "users")
-    NetBirdModule(argument_spec, supports_check_mode=True, **rules).run(run_users)
+    spec, rules = argument_spec()
+    NetBirdModule(spec, supports_check_mode=True, **rules).run(run_users)
 
 
 if __name__ == "__main__":

@@ -102,8 +102,14 @@ from ansible_collections.netbird_ops.netbird.plugins.module_utils._approvals imp
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._module import NetBirdModule
 
 
+def argument_spec():
+    """The module's options (the connection options aside) and the rules between them."""
+    return approval_argument_spec(), dict(APPROVAL_RULES)
+
+
 def main():
-    NetBirdModule(approval_argument_spec(), supports_check_mode=True, **APPROVAL_RULES).run(run_approvals)
+    spec, rules = argument_spec()
+    NetBirdModule(spec, supports_check_mode=True, **rules).run(run_approvals)
 
 
 if __name__ == "__main__":

@@ -234,8 +234,14 @@ from ansible_collections.netbird_ops.netbird.plugins.module_utils._info import i
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._module import NetBirdModule
 
 
+def argument_spec():
+    """The module's options (the connection options aside); no rules between them."""
+    return info_argument_spec(), {}
+
+
 def main():
-    NetBirdModule(info_argument_spec(), supports_check_mode=True).run(run_user_info)
+    spec, rules = argument_spec()
+    NetBirdModule(spec, supports_check_mode=True, **rules).run(run_user_info)
 
 
 if __name__ == "__main__":

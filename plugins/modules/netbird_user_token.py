@@ -293,10 +293,15 @@ from ansible_collections.netbird_ops.netbird.plugins.module_utils._module import
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._tokens import run_tokens, token_entry_argument_spec
 
 
-def main():
+def argument_spec():
+    """The module's options (the connection options aside) and the rules between them."""
     # the entries name tokens; they never hold a secret
-    argument_spec, rules = batch_argument_spec(token_entry_argument_spec(), "tokens", no_log=False)
-    NetBirdModule(argument_spec, supports_check_mode=True, **rules).run(run_tokens)
+    return batch_argument_spec(token_entry_argument_spec(), "tokens", no_log=False)
+
+
+def main():
+    spec, rules = argument_spec()
+    NetBirdModule(spec, supports_check_mode=True, **rules).run(run_tokens)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import Ansible
 from nb_testlib import Emulator
 
 M = "netbird_ops.netbird.netbird_user"
@@ -39,7 +38,8 @@ def external_emulator():
 
 
 @pytest.fixture()
-def emu(external_emulator):
+def emulator(external_emulator):
+    """Overrides the shared emulator for this module: the ``ansible`` fixture then runs against this one."""
     external_emulator.reset()
     external_emulator.seed(**SEED)
     external_emulator.reset_counters()
@@ -47,8 +47,13 @@ def emu(external_emulator):
 
 
 @pytest.fixture()
-def ansible_ext(collections_path, emu, tmp_path):
-    return Ansible(collections_path, emu, tmp_path)
+def emu(emulator):
+    return emulator
+
+
+@pytest.fixture()
+def ansible_ext(ansible):
+    return ansible
 
 
 def stored(emu, who):
