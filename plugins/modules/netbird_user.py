@@ -23,7 +23,7 @@ description:
   - A user who is pending approval is never approved or unblocked by this module;
     use M(netbird_ops.netbird.netbird_user_approval).
   - Servers with an external IdP (NetBird Cloud, most self-hosted servers) list service users, and regular users the
-    IdP does not return, as stubs whose C(is_blocked=false) says nothing (NetBird issue #6651). Before a write that
+    IdP does not return, as stubs whose C(is_blocked=false) says nothing (NetBird issue 6651). Before a write that
     must carry such a user's blocked state, the module reads it from the audit log (one C(GET /api/events/audit) per
     run at most, only then); if the log cannot tell, the task fails before any write unless it sets O(blocked).
     Such a user is never unblocked because a stub said so.

@@ -19,7 +19,7 @@ description:
     C(user)) still gets the users, without names.
   - With an external IdP (NetBird Cloud, most self-hosted servers) the server lists service users, and regular users
     the IdP does not return, as stubs that do not report their state (C(is_blocked=false) and C(status=active)
-    whatever is stored; NetBird issue #6651). Such users get RV(users[].state_reported=false) and V(null) for
+    whatever is stored; NetBird issue 6651). Such users get RV(users[].state_reported=false) and V(null) for
     C(is_blocked), C(pending_approval) and C(status), and the filters O(status), O(pending_approval) and O(blocked)
     leave them out with a warning instead of guessing.
 author:

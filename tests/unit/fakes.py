@@ -100,6 +100,12 @@ class FakeClient:
     def _view(self, user):
         return stub_view(user) if user.get("stub") else dict((k, v) for k, v in user.items() if k != "stub")
 
+    def _take(self, name):
+        """The injected error ``name`` (raised once)."""
+        error = getattr(self, name)
+        setattr(self, name, None)
+        return error
+
     def _fail(self, method, path):
         error = self.errors.pop((method, path), None)
         if error is not None:
@@ -171,7 +177,7 @@ class FakeClient:
         actor = next((u["id"] for u in self.users if u.get("is_current")), None)
         raw = self.token_factory("new%d" % self.counter, body["name"], body["expires_in"], actor)
         if self.post_error is not None:
-            error, self.post_error = self.post_error, None
+            error = self._take("post_error")
             if self.delay_lost_create:
                 self.late = raw
             else:
@@ -197,7 +203,7 @@ class FakeClient:
         self.calls.append(("DELETE", path, None))
         self._fail("DELETE", path)
         if self.delete_error is not None:
-            error, self.delete_error = self.delete_error, None
+            error = self._take("delete_error")
             raise error
         parts = path.split("/")
         if len(parts) == 5 and parts[3] == "tokens":

@@ -161,7 +161,7 @@ def test_batch_errors_name_the_element():
 def test_batch_duplicate_entries_refused():
     with pytest.raises(NetBirdInputError, match=r"tokens\[0\] and tokens\[1\] name the same token"):
         token_specs({"tokens": [{"user_name": "x", "name": "a", "expires_in": 1},
-                                      {"user_name": "x", "name": "a", "expires_in": 9}]})
+                                {"user_name": "x", "name": "a", "expires_in": 9}]})
 
 
 def test_invalid_input_makes_no_request():
