@@ -182,7 +182,7 @@ class FakeClient:
                 self.late = raw
             else:
                 self.tokens.setdefault(uid, []).append(raw)
-            raise error
+            raise error  # pylint: disable=raising-bad-type
         self.tokens.setdefault(uid, []).append(raw)
         return {"plain_token": "nbp_secret%d" % self.counter, "personal_access_token": copy.deepcopy(raw)}
 
@@ -204,7 +204,7 @@ class FakeClient:
         self._fail("DELETE", path)
         if self.delete_error is not None:
             error = self._take("delete_error")
-            raise error
+            raise error  # pylint: disable=raising-bad-type
         parts = path.split("/")
         if len(parts) == 5 and parts[3] == "tokens":
             before = self.tokens.get(parts[2], [])
