@@ -254,3 +254,17 @@ def test_approval_learns_pending_from_the_audit_log():
     assert [u["id"] for u in result["users"]] == ["p1"]
     assert [c[1] for c in client.writes()] == ["/users/p1/approve"]
     assert client.state("p1")["pending_approval"] is False
+
+
+@pytest.mark.parametrize("role", ["ADMIN", "Admin", "admin"])
+def test_user_info_role_filter_is_case_insensitive(role):
+    from ansible_collections.netbird_ops.netbird.plugins.module_utils._info import run_user_info as info_run
+    admin = raw_user("adm1", "adm@example.com", "Adm", role="admin")
+    nb = FakeNB(FakeClient([OWNER, admin], groups=GROUPS), info_params(role=role))
+    assert [u["id"] for u in info_run(nb)["users"]] == ["adm1"]
+
+
+def test_user_info_unknown_role_names_the_option():
+    from ansible_collections.netbird_ops.netbird.plugins.module_utils._info import run_user_info as info_run
+    with pytest.raises(NetBirdError, match="role 'boss' is not a NetBird role"):
+        info_run(FakeNB(FakeClient([OWNER]), info_params(role="boss")))
