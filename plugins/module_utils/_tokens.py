@@ -23,16 +23,8 @@ from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import (
     quote_segment,
 )
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._common import format_time, parse_time, utcnow
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import (
-    PAST,
-    Change,
-    Kind,
-    Outcome,
-    Spec,
-    build_specs,
-    entry_keys,
-    module_runner,
-)
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import PAST, Change, Kind, Outcome, Spec
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import build_specs, entry_keys, module_runner
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import UserKind, user_label
 
 __all__ = ["parse_time", "utcnow"]
