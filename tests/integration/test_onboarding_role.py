@@ -7,6 +7,10 @@ from __future__ import annotations
 import json
 import os
 
+import yaml
+
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._tokens import EXPIRES_MAX, EXPIRES_MIN
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import EMAIL_RE
 from nb_testlib import REPO
 
 SEED = {
@@ -143,3 +147,14 @@ def test_connection_variables_reach_the_modules(ansible, emulator):
     run = ansible.playbook(ROLE_TASKS, play_vars={"netbird_onboarding_users": [{"email": "w@example.com", "name": "W"}]})
     assert run.rc == 0, run.output
     assert emulator.user(email="w@example.com") is not None
+
+
+def test_input_checks_state_the_modules_rules():
+    """The role checks, before its first write, input that the token and approval modules would reject only
+    after netbird_user has written; it states two of their rules again, so they must stay the same."""
+    with open(os.path.join(REPO, "roles", "onboarding", "tasks", "main.yml"), encoding="utf-8") as handle:
+        block = yaml.safe_load(handle)[0]
+    check = block["block"][0]
+    assert check["name"] == "Check approvals, rejections and tokens before anything is written"
+    assert check["vars"]["__email"] == EMAIL_RE.pattern
+    assert "range(%d, %d)" % (EXPIRES_MIN, EXPIRES_MAX + 1) in check["vars"]["__bad_lifetime"]
