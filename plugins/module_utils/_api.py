@@ -238,7 +238,7 @@ class NetBirdClient:
         hint = None
         if status in (401, 404) and path and self._looks_like_auth_failure(status, message):
             hint = ("The API token was rejected: check api_token (or NETBIRD_API_TOKEN / NB_PAT); "
-                    "NetBird answers 404 for a well-formed unknown or deleted PAT and 401 for a malformed or expired one")
+                    "NetBird answers 401 for an unknown, deleted, expired or malformed token")
         elif status == 403 and "blocked" in message:
             hint = "The token's own user is blocked"
         elif status == 403 and "pending approval" in message:
