@@ -72,6 +72,14 @@ def _sanity_setup() -> None:
         shutil.copyfile(GET_PIP_STAND_IN, target)
 
 
+def _sanity_cleanup() -> None:
+    """Drop ansible-test's scratch directory before antsibull-nox copies tests/output/ back into the checkout.
+
+    (antsibull-nox 1.10 copies that tree bottom-up and fails on tests/output/.tmp/pylint.)
+    """
+    shutil.rmtree(Path.cwd() / "tests" / "output" / ".tmp", ignore_errors=True)
+
+
 # ansible-test sanity without Docker: in venvs that ansible-test builds itself (--venv), on the
 # Python of this nox (that of .venv). antsibull-nox's own sanity sessions always use --docker.
 antsibull_nox.add_ansible_test_session(
@@ -82,6 +90,7 @@ antsibull_nox.add_ansible_test_session(
     ansible_core_version=".".join(CORE_PIN.split(".")[:2]),
     ansible_core_source="pypi",
     callback_before=_sanity_setup,
+    callback_after=_sanity_cleanup,
 )
 
 
