@@ -192,7 +192,6 @@ class NetBirdClient:
         self._sleep = sleep
         self._rand = rand
         self.retry_log = []
-        self.request_count = 0
         if ca_path and validate_certs:
             self.verify = ca_path
         else:
@@ -279,7 +278,6 @@ class NetBirdClient:
             headers = {"Content-Type": "application/json"}
         attempt = 0
         while True:
-            self.request_count += 1
             try:
                 response = self.session.request(
                     method, url, params=params, data=data, headers=headers, timeout=self.timeout,

@@ -79,9 +79,6 @@ class GroupResolver:
     def by_id(self):
         return self._indexes()[0]
 
-    def all_group_ids(self):
-        return set(g.get("id") for g in self.groups if g.get("name") == ALL_GROUP_NAME)
-
     def needs_lookup(self, values):
         """True when resolving ``values`` requires the group list (some entry is not an ID)."""
         return any(not looks_like_group_id(v) for v in values or [])

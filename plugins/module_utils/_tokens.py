@@ -15,17 +15,19 @@ the ``plain_token`` key of a result. Private to netbird_ops.netbird; not a publi
 from __future__ import annotations
 
 import datetime
-import re
 
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import (
     AmbiguousWriteError,
     NetBirdAPIError,
-    NetBirdError,
     NetBirdInputError,
-    OperationFailed,
     quote_segment,
 )
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import UserEngine, user_label
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._common import format_time, parse_time, utcnow
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import PAST, Change, Kind, Outcome, Spec
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import build_specs, entry_keys, module_runner
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import UserKind, user_label
+
+__all__ = ["parse_time", "utcnow"]
 
 # NetBird's limits (PATMinExpireDays / PATMaxExpireDays).
 EXPIRES_MIN = 1
@@ -37,14 +39,9 @@ PAT_READ_ROLES = PAT_WRITE_ROLES + ("auditor",)
 # Roles that may manage the tokens of service users besides their own.
 ADMIN_ROLES = ("owner", "admin")
 
-# Options of one token entry (single mode, and every element of ``tokens``).
-TOKEN_ENTRY_KEYS = ("state", "user_id", "user_name", "name", "token_id", "expires_in", "rotate_before_days")
-
-_ISO_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$")
-
 
 def token_entry_argument_spec():
-    """Argument spec of one token; in batch mode it is the ``tokens`` element spec."""
+    """Argument spec of one token; in batch mode it is the ``tokens`` element spec (``_rules``: its own checks)."""
     return dict(
         state=dict(type="str", choices=["present", "absent"], default="present"),
         user_id=dict(type="str"),
@@ -53,33 +50,12 @@ def token_entry_argument_spec():
         token_id=dict(type="str"),
         expires_in=dict(type="int"),
         rotate_before_days=dict(type="int"),
+        _rules=dict(mutually_exclusive=[("user_id", "user_name")]),
     )
 
 
-def utcnow():
-    return datetime.datetime.now(datetime.timezone.utc)
-
-
-def parse_time(value):
-    """An aware datetime from NetBird's RFC 3339 timestamps (nanoseconds allowed), or None."""
-    match = _ISO_RE.match((value or "").strip())
-    if not match:
-        return None
-    year, month, day, hour, minute, second, frac, zone = match.groups()
-    micro = int((frac or "0")[:6].ljust(6, "0"))
-    tz = datetime.timezone.utc
-    if zone and zone != "Z":
-        sign = -1 if zone[0] == "-" else 1
-        digits = zone[1:].replace(":", "")
-        tz = datetime.timezone(sign * datetime.timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
-    try:
-        return datetime.datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), micro, tzinfo=tz)
-    except ValueError:
-        return None
-
-
-def format_time(when):
-    return when.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+# Options of one token entry (single mode, and every element of ``tokens``), from the spec.
+TOKEN_ENTRY_KEYS = entry_keys(dict((k, v) for k, v in token_entry_argument_spec().items() if not k.startswith("_")))
 
 
 def public_token(raw):
@@ -135,23 +111,11 @@ def access_problem(actor, target, write):
             "role owner or admin, and then only for service users" % (who, user_label(target)))
 
 
-class TokenSpec:
+class TokenSpec(Spec):
     """One desired token, validated statically (before any request)."""
 
-    def __init__(self, entry, where=None):
-        self.where = where
-        get = entry.get
-        self.state = get("state") or "present"
-        self.user_id = _clean(get("user_id"))
-        self.user_name = _clean(get("user_name"))
-        self.name = _clean(get("name"))
-        self.token_id = _clean(get("token_id"))
-        self.expires_in = get("expires_in")
-        self.rotate_before_days = get("rotate_before_days")
-        self.validate()
-
-    def opt(self, name):
-        return "%s.%s" % (self.where, name) if self.where else name
+    keys = TOKEN_ENTRY_KEYS
+    cleaned = ("user_id", "user_name", "name", "token_id")
 
     @property
     def owner_label(self):
@@ -172,16 +136,10 @@ class TokenSpec:
         text = "%s of %s" % (what, owner)
         return "%s (%s)" % (self.where, text) if self.where else text
 
-    def fail(self, text):
-        raise NetBirdInputError(text)
-
     def validate(self):
+        """The rules between options that the argument spec cannot express (choices and exclusions it checked)."""
         o = self.opt
-        if self.state not in ("present", "absent"):
-            self.fail("%s must be present or absent, got %r" % (o("state"), self.state))
-        if self.user_id and self.user_name:
-            self.fail("%s and %s are mutually exclusive: give one to choose the token's user (neither: the token's own user)"
-                      % (o("user_id"), o("user_name")))
+        self.state = self.state or "present"
         for key, low, high in (("expires_in", EXPIRES_MIN, EXPIRES_MAX), ("rotate_before_days", 0, EXPIRES_MAX - 1)):
             value = getattr(self, key)
             if value is None:
@@ -219,76 +177,35 @@ class TokenSpec:
         return self.target_key() + (("id", self.token_id) if self.token_id else ("name", self.name),)
 
 
-def _clean(value):
-    if value is None:
-        return None
-    value = str(value).strip()
-    return value or None
+def token_specs(params):
+    """TokenSpecs from the module parameters: one in single mode, one per element of ``tokens``."""
+    return build_specs(params, "tokens", TokenSpec, lambda first, spec, key: (
+        "%s and %s name the same token; give each token once" % (first, spec.where)))
 
 
-def build_token_specs(params):
-    """TokenSpecs from the module parameters: one in single mode, one per element in batch mode."""
-    if params.get("tokens") is not None:
-        specs = [TokenSpec(entry or {}, where="tokens[%d]" % index) for index, entry in enumerate(params["tokens"])]
-    else:
-        specs = [TokenSpec(dict((key, params.get(key)) for key in TOKEN_ENTRY_KEYS))]
-    seen = {}
-    for spec in specs:
-        key = spec.identity()
-        if key in seen:
-            raise NetBirdInputError("%s and %s name the same token; give each token once" % (seen[key], spec.where))
-        seen[key] = spec.where
-    return specs
+def _target_of(change):
+    return change.info.get("target")
 
 
-class TokenPlan:
-    """What the engine will do for one TokenSpec; built before any write."""
+class TokenKind(Kind):
+    """Personal access tokens: one user list per run, one token list per target user; creations before deletions."""
 
-    def __init__(self, spec, target):
-        self.spec = spec
-        self.target = target        # raw user (a stand-in in check mode when it does not exist yet)
-        self.existing = None        # raw token the spec matched, or None
-        self.action = "none"        # none | create | rotate | delete
-        self.predicted = None       # raw token as it will be afterwards (present) or None
-        self.created = None         # raw token created in this run
-        self.plain_token = None     # its secret, set only after a real create
-        self.deleted = False
-        self.warnings = []
-
-    @property
-    def changed(self):
-        return self.action != "none"
-
-    @property
-    def label(self):
-        return self.spec.label_for(self.target)
-
-    @property
-    def user_id(self):
-        return (self.target or {}).get("id")
-
-    @property
-    def user_name(self):
-        return (self.target or {}).get("name")
-
-
-class TokenEngine:
-    """Plans and applies PAT changes: one user list per run, one token list per target user."""
+    result_key = "tokens"
+    single_keys = ("user_id", "user_name", "token", "action", "replaced_token", "plain_token")
 
     def __init__(self, client, check_mode=False, users=None, now=None):
-        self.client = client
-        self.check_mode = check_mode
-        self.users = users or UserEngine(client, check_mode=check_mode)
+        super().__init__(client, check_mode)
+        self.users = users or UserKind(client, check_mode=check_mode)
         self._now = now or (lambda: utcnow())  # pylint: disable=unnecessary-lambda
         self._tokens = {}
-        self._indexed = None
-        self._by_id = None
-        self._by_service_name = None
-        self._regular_names = None
 
     # -- reading -----------------------------------------------------------------------------
     def actor(self):
         return self.users.current_user()
+
+    def prepare(self, specs):
+        if specs:
+            self.users.load_users()
 
     def tokens_of(self, user_id, refresh=False):
         if user_id is None:
@@ -297,23 +214,9 @@ class TokenEngine:
             self._tokens[user_id] = self.client.get_list("/users/%s/tokens" % quote_segment(user_id))
         return self._tokens[user_id]
 
-    def _index(self):
-        users = self.users.users
-        if self._by_id is None or self._indexed is not users:
-            self._indexed = users
-            self._by_id = {}
-            self._by_service_name = {}
-            self._regular_names = set()
-            for user in users:
-                self._by_id.setdefault(user.get("id"), user)
-                if user.get("is_service_user"):
-                    self._by_service_name.setdefault(user.get("name"), []).append(user)
-                else:
-                    self._regular_names.add(user.get("name"))
-
     def resolve_target(self, spec, warnings):
         kind, value = spec.target_key()
-        self._index()
+        index = self.users.index
         if kind == "current":
             actor = self.actor()
             if actor is None:
@@ -321,14 +224,14 @@ class TokenEngine:
                                         "managed without %s or %s" % (spec.label, spec.opt("user_id"), spec.opt("user_name")))
             return actor
         if kind == "id":
-            if value in self._by_id:
-                return self._by_id[value]
+            if value in index.by_id:
+                return index.by_id[value]
             actor = self.actor()
             if actor is not None and actor.get("role") == "user" and not actor.get("is_service_user"):
                 # a plain user's list holds only itself: say why, not "no such user"
                 raise NetBirdInputError("%s: %s" % (spec.label, access_problem(actor, {"id": value, "email": value}, True)))
             raise NetBirdInputError("%s: no user with %s %r exists" % (spec.label, spec.opt("user_id"), value))
-        matches = self._by_service_name.get(value, [])
+        matches = index.by_service_name.get(value, [])
         if len(matches) > 1:
             raise NetBirdInputError("%s: %s %r matches %d service users (%s); give %s instead"
                                     % (spec.label, spec.opt("user_name"), value, len(matches),
@@ -339,7 +242,7 @@ class TokenEngine:
         problem = access_problem(actor, {"id": None, "name": value, "is_service_user": True}, spec.state == "present")
         if problem:
             raise NetBirdInputError("%s: %s" % (spec.label, problem))
-        others = value in self._regular_names
+        others = value in index.regular_names
         hint = ""
         if others:
             hint = " (%s identifies service users only; the regular user named %r can manage only its own tokens)" % (
@@ -352,18 +255,8 @@ class TokenEngine:
             return None  # the service user is gone, and its tokens with it
         raise NetBirdInputError("%s: no service user named %r exists%s" % (spec.label, value, hint))
 
-    # -- planning ----------------------------------------------------------------------------
-    def plan(self, spec):
-        plan = TokenPlan(spec, None)
-        target = self.resolve_target(spec, plan.warnings)
-        plan.target = target
-        if target is None:
-            return plan
-        actor = self.actor()
-        label = spec.label_for(target)
-        problem = access_problem(actor, target, write=False)
-        if problem:
-            raise NetBirdInputError("%s: %s" % (label, problem))
+    def find(self, spec, target=None, label=None):
+        """The token a spec names among its user's tokens, or None. Raises on ambiguity."""
         tokens = self.tokens_of(target.get("id"))
         if spec.token_id:
             found = [t for t in tokens if t.get("id") == spec.token_id]
@@ -376,96 +269,131 @@ class TokenEngine:
             raise NetBirdInputError(
                 "%s: %d tokens of %s are named %r (ids %s); tokens are matched by name, so names must be unique: delete the "
                 "extra ones by %s" % (label, len(found), user_label(target), spec.name, ids, spec.opt("token_id")))
-        plan.existing = found[0] if found else None
+        return found[0] if found else None
+
+    # -- planning ----------------------------------------------------------------------------
+    def plan(self, spec):
+        warnings = []
+        target = self.resolve_target(spec, warnings)
+        info = {"target": target, "label": spec.label_for(target)}
+        if target is None:
+            return Change(spec, None, warnings=warnings, info=info)
+        actor = self.actor()
+        label = info["label"]
+        problem = access_problem(actor, target, write=False)
+        if problem:
+            raise NetBirdInputError("%s: %s" % (label, problem))
+        existing = self.find(spec, target, label)
+        action = "none"
         if spec.state == "absent":
-            if plan.existing is not None:
-                plan.action = "delete"
-        elif plan.existing is None:
-            plan.action = "create"
+            if existing is not None:
+                action = "delete"
+        elif existing is None:
+            action = "create"
         else:
-            self._plan_expiry(plan)
-        if plan.action == "none":
-            plan.predicted = plan.existing if spec.state == "present" else None
-            return plan
+            action = self._plan_expiry(spec, existing, label, warnings)
+        if action == "none":
+            return Change(spec, existing, predicted=existing if spec.state == "present" else None, warnings=warnings, info=info)
         problem = access_problem(actor, target, write=True)
         if problem:
             raise NetBirdInputError("%s: %s" % (label, problem))
-        if plan.action in ("create", "rotate"):
+        request = {}
+        predicted = None
+        if action in ("create", "rotate"):
+            request["create"] = {"name": spec.name, "expires_in": spec.expires_in}
             now = self._now()
-            plan.predicted = {
+            predicted = {
                 "id": None, "name": spec.name,
                 "expiration_date": format_time(now + datetime.timedelta(days=spec.expires_in)),
                 "created_by": (actor or {}).get("id"), "created_at": format_time(now), "last_used": None,
             }
-        return plan
+        if action in ("delete", "rotate"):
+            request["delete"] = existing.get("id")
+        return Change(spec, existing, action, request, predicted, warnings, info)
 
-    def _plan_expiry(self, plan):
-        spec, token = plan.spec, plan.existing
+    def _plan_expiry(self, spec, token, label, warnings):
         expires = parse_time(token.get("expiration_date"))
         now = self._now()
         if expires is None:
             if spec.rotate_before_days is not None:
-                plan.warnings.append("%s: expiration_date %r cannot be read, so the token is not rotated"
-                                     % (plan.label, token.get("expiration_date")))
-            return
+                warnings.append("%s: expiration_date %r cannot be read, so the token is not rotated"
+                                % (label, token.get("expiration_date")))
+            return "none"
         if spec.rotate_before_days is not None and expires - now <= datetime.timedelta(days=spec.rotate_before_days):
-            plan.action = "rotate"
-            return
+            return "rotate"
         if expires <= now:
-            plan.warnings.append("%s expired on %s and no longer works; set %s to replace it, or delete it"
-                                 % (plan.label, token.get("expiration_date"), spec.opt("rotate_before_days")))
+            warnings.append("%s expired on %s and no longer works; set %s to replace it, or delete it"
+                            % (label, token.get("expiration_date"), spec.opt("rotate_before_days")))
+        return "none"
 
     def plan_all(self, specs):
-        if specs:
-            self.users.load_users()
-        plans = [self.plan(spec) for spec in specs]
+        changes = super().plan_all(specs)
         touched = {}
         wanted = {}
-        for plan in plans:
-            uid = plan.user_id or plan.user_name
-            if plan.existing is not None:
-                key = (uid, plan.existing.get("id"))
+        for change in changes:
+            target = _target_of(change) or {}
+            uid = target.get("id") or target.get("name")
+            if change.current is not None:
+                key = (uid, change.current.get("id"))
                 if key in touched:
-                    raise NetBirdInputError("%s and %s refer to the same token (id %s)" % (touched[key], plan.spec.where, key[1]))
-                touched[key] = plan.spec.where
-            if plan.spec.state == "present" and plan.target is not None:
-                key = (uid, plan.spec.name)
+                    raise NetBirdInputError("%s and %s refer to the same token (id %s)" % (touched[key], change.spec.where, key[1]))
+                touched[key] = change.spec.where
+            if change.spec.state == "present" and _target_of(change) is not None:
+                key = (uid, change.spec.name)
                 if key in wanted:
-                    raise NetBirdInputError("%s and %s name the same token of %s" % (wanted[key], plan.spec.where, user_label(plan.target)))
-                wanted[key] = plan.spec.where
-        return plans
+                    raise NetBirdInputError("%s and %s name the same token of %s"
+                                            % (wanted[key], change.spec.where, user_label(_target_of(change))))
+                wanted[key] = change.spec.where
+        return changes
+
+    def phases(self, changes):
+        """Every creation before every deletion: automation that uses a rotated token never loses access."""
+        return [("create", [i for i, c in enumerate(changes) if c.step("create")]),
+                ("delete", [i for i, c in enumerate(changes) if c.step("delete")])]
 
     # -- applying ----------------------------------------------------------------------------
-    def create(self, plan):
+    def apply(self, change, stage=None, previous=None):
+        if stage == "create":
+            return self._create(change)
+        outcome = previous or Outcome(change)
+        if not self._delete(_target_of(change).get("id"), change.step("delete")):
+            outcome.warnings.append("%s: token %s was already deleted by someone else" % (change.label, change.step("delete")))
+        outcome.extra["deleted"] = True
+        outcome.done = True
+        return outcome
+
+    def _create(self, change):
         """POST the new token. On a lost answer (timeout, reset, 502-504, unreadable 2xx) the token may or may not
         exist, and if it does nobody has its secret: re-read, delete such orphans, post once more, then delete an
         orphan that the server finished only after the re-read. NetBird does not refuse duplicate token names, so
         this is the way to end with exactly one token whose secret is known."""
-        spec = plan.spec
-        path = "/users/%s/tokens" % quote_segment(plan.user_id)
-        body = {"name": spec.name, "expires_in": spec.expires_in}
+        spec = change.spec
+        user_id = _target_of(change).get("id")
+        path = "/users/%s/tokens" % quote_segment(user_id)
+        body = change.step("create")
+        warnings = []
         try:
             generated = self.client.post(path, body)
         except AmbiguousWriteError as exc:
-            known = set(t.get("id") for t in self.tokens_of(plan.user_id))
-            removed = self._remove_orphans(plan, known)
+            known = set(t.get("id") for t in self.tokens_of(user_id))
+            removed = self._remove_orphans(change, known)
             try:
                 generated = self.client.post(path, body)
             except AmbiguousWriteError as again:
                 again.hint = ("Two create requests for %s got no usable answer; nothing more was sent. A token named %r whose "
                               "secret nobody has may exist now: delete it (state: absent with its token_id) and run the task "
-                              "again" % (plan.label, spec.name))
+                              "again" % (change.label, spec.name))
                 raise
             self._check_generated(path, generated)
             known.add(generated["personal_access_token"].get("id"))
-            removed += self._remove_orphans(plan, known)
-            plan.warnings.append("%s: the answer to the create request was lost (%s); the token was requested again%s"
-                                 % (plan.label, exc, " and %d token(s) of that name whose secret was lost were deleted" % removed
-                                    if removed else ""))
+            removed += self._remove_orphans(change, known)
+            warnings.append("%s: the answer to the create request was lost (%s); the token was requested again%s"
+                            % (change.label, exc, " and %d token(s) of that name whose secret was lost were deleted" % removed
+                               if removed else ""))
         self._check_generated(path, generated)
-        plan.created = generated["personal_access_token"]
-        plan.plain_token = generated["plain_token"]
-        return plan.created
+        created = generated["personal_access_token"]
+        return Outcome(change, created, {"plain_token": generated["plain_token"]}, warnings,
+                       done=change.action == "create", extra={"created": created})
 
     @staticmethod
     def _check_generated(path, generated):
@@ -474,21 +402,16 @@ class TokenEngine:
             raise NetBirdAPIError("POST", "/api" + path, status=200,
                                   message="the answer has no plain_token and personal_access_token")
 
-    def _remove_orphans(self, plan, known):
-        """Delete tokens of the plan's name that this module's user made in this run and whose secret is lost."""
+    def _remove_orphans(self, change, known):
+        """Delete tokens of the change's name that this module's user made in this run and whose secret is lost."""
         actor_id = (self.actor() or {}).get("id")
-        fresh = self.tokens_of(plan.user_id, refresh=True)
-        orphans = [t for t in fresh if t.get("name") == plan.spec.name and t.get("id") not in known
+        user_id = _target_of(change).get("id")
+        fresh = self.tokens_of(user_id, refresh=True)
+        orphans = [t for t in fresh if t.get("name") == change.spec.name and t.get("id") not in known
                    and (actor_id is None or t.get("created_by") == actor_id)]
         for orphan in orphans:
-            self._delete(plan.user_id, orphan.get("id"))
+            self._delete(user_id, orphan.get("id"))
         return len(orphans)
-
-    def delete(self, plan):
-        token = plan.existing
-        if not self._delete(plan.user_id, token.get("id")):
-            plan.warnings.append("%s: token %s was already deleted by someone else" % (plan.label, token.get("id")))
-        plan.deleted = True
 
     def _delete(self, user_id, token_id):
         try:
@@ -500,127 +423,64 @@ class TokenEngine:
         return True
 
     # -- results -----------------------------------------------------------------------------
-    def diff(self, plan):
+    def done_text(self, change, outcome, stage=None):
+        if stage == "create" and change.action != "create":
+            return None  # a rotation is done once the old token is deleted
+        return "%s %s" % (PAST[change.action], change.label)
+
+    def failure_text(self, change, outcome, stage, exc):
+        what = "creating the token" if stage == "create" else "deleting token %s" % change.step("delete")
+        text = "%s: %s failed: %s" % (change.label, what, exc)
+        created = (outcome.extra.get("created") if outcome else None)
+        if change.action == "rotate" and created is not None:
+            text += "; the new token %s was created (its plain_token is in the result) but the old one %s is still there" % (
+                created.get("id"), change.step("delete"))
+        return text
+
+    def diff(self, change, outcome=None):
         def view(token):
             if token is None:
                 return {"state": "absent"}
             return {"state": "present", "name": token.get("name"), "id": token.get("id"),
                     "expiration_date": token.get("expiration_date")}
+        created = outcome.extra.get("created") if outcome else None
         after = None
-        if plan.spec.state == "present":
-            after = plan.created if plan.created is not None else plan.predicted
-        label = "%s: token %s" % (user_label(plan.target) if plan.target else plan.spec.owner_label,
-                                  (plan.existing or {}).get("name") or plan.spec.name or plan.spec.token_id)
-        return {"before": view(plan.existing), "after": view(after), "before_header": label, "after_header": label}
+        if change.spec.state == "present":
+            after = created if created is not None else change.predicted
+        target = _target_of(change)
+        label = "%s: token %s" % (user_label(target) if target else change.spec.owner_label,
+                                  (change.current or {}).get("name") or change.spec.name or change.spec.token_id)
+        return {"before": view(change.current), "after": view(after), "before_header": label, "after_header": label}
 
-    @staticmethod
-    def entry(plan, partial=False):
+    def view(self, change, outcome, partial=False):
         """One result entry. ``plain_token`` only when a token was really created in this run.
 
         ``partial``: a write failed; entries then show what is really there, not the plan.
         """
-        changed = plan.changed
-        if plan.spec.state == "absent":
-            token = plan.existing
-        elif plan.created is not None:
-            token = plan.created
+        created = outcome.extra.get("created") if outcome else None
+        deleted = bool(outcome.extra.get("deleted")) if outcome else False
+        changed = change.changed
+        if change.spec.state == "absent":
+            token = change.current
+        elif created is not None:
+            token = created
         elif partial:
-            token = plan.existing
+            token = change.current
         else:
-            token = plan.predicted
+            token = change.predicted
         if partial:
-            changed = plan.created is not None or plan.deleted
-        result = {"user_id": plan.user_id, "user_name": plan.user_name, "token": public_token(token),
-                  "changed": changed, "action": plan.action}
-        if plan.action == "rotate":
-            result["replaced_token"] = public_token(plan.existing)
-        if plan.plain_token is not None:
-            result["plain_token"] = plan.plain_token
+            changed = created is not None or deleted
+        target = _target_of(change) or {}
+        result = {"user_id": target.get("id"), "user_name": target.get("name"), "token": public_token(token),
+                  "changed": changed, "action": change.action}
+        if change.action == "rotate":
+            result["replaced_token"] = public_token(change.current)
+        if outcome is not None and outcome.secrets.get("plain_token") is not None:
+            result["plain_token"] = outcome.secrets["plain_token"]
         return result
 
 
-PAST = {"create": "created", "rotate": "rotated", "delete": "deleted"}
-
-
-def run_token_specs(nb):
-    """Entry point of netbird_user_token: validate everything, plan everything, create, then delete."""
-    params = nb.params
-    batch = params.get("tokens") is not None
-    specs = build_token_specs(params)
-    engine = TokenEngine(nb.client, check_mode=nb.check_mode)
-    plans = engine.plan_all(specs)
-    for plan in plans:
-        for warning in plan.warnings:
-            nb.warn(warning)
-        plan.warnings = []
-
-    done = []
-
-    def fail(plan, exc, stage):
-        for item in plans:
-            for warning in item.warnings:
-                nb.warn(warning)
-            item.warnings = []
-        text = "%s: %s failed: %s" % (plan.label, stage, exc)
-        if plan.action == "rotate" and plan.plain_token is not None:
-            text += "; the new token %s was created (its plain_token is in the result) but the old one %s is still there" % (
-                plan.created.get("id"), plan.existing.get("id"))
-        text += "; %s" % ("already done: " + "; ".join(done) if done else "nothing had been changed yet")
-        rest = [p.label for p in plans if p.changed and p is not plan and not _finished(p)]
-        if rest:
-            text += "; not done: %s" % ", ".join(rest)
-        raise OperationFailed(text, _result(plans, batch, nb.diff_mode, engine, partial=True))
-
-    if not nb.check_mode:
-        for plan in plans:
-            if plan.action in ("create", "rotate"):
-                try:
-                    engine.create(plan)
-                except NetBirdError as exc:
-                    fail(plan, exc, "creating the token")
-                if plan.action == "create":
-                    done.append("created %s" % plan.label)
-        for plan in plans:
-            if plan.action in ("delete", "rotate"):
-                try:
-                    engine.delete(plan)
-                except NetBirdError as exc:
-                    fail(plan, exc, "deleting token %s" % plan.existing.get("id"))
-                done.append("%s %s" % (PAST[plan.action], plan.label))
-        for plan in plans:
-            for warning in plan.warnings:
-                nb.warn(warning)
-    return _result(plans, batch, nb.diff_mode, engine)
-
-
-def _finished(plan):
-    if plan.action == "create":
-        return plan.created is not None
-    if plan.action == "delete":
-        return plan.deleted
-    if plan.action == "rotate":
-        return plan.deleted
-    return True
-
-
-def _result(plans, batch, diff_mode, engine, partial=False):
-    entries = []
-    for plan in plans:
-        entries.append(engine.entry(plan, partial=partial))
-    diffs = [engine.diff(plan) for plan in plans if plan.changed] if diff_mode and not partial else []
-    result = {"changed": any(e["changed"] for e in entries)}
-    if batch:
-        result["tokens"] = entries
-        if diffs:
-            result["diff"] = diffs
-    else:
-        entry = entries[0]
-        for key in ("user_id", "user_name", "token", "action", "replaced_token", "plain_token"):
-            if key in entry:
-                result[key] = entry[key]
-        if diffs:
-            result["diff"] = diffs[0]
-    return result
+run_tokens = module_runner(TokenKind, token_specs, "tokens")
 
 
 def add_token_lists(client, users, raw_users, warn):

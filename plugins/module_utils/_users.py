@@ -3,11 +3,10 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The user resource engine: lookup, validation, read-merge-write planning, diff, check mode.
+"""The users kind: lookup, read-merge-write planning, applying, and how results show a user.
 
-Modules stay thin: they turn task options into ``UserSpec`` objects, and this engine plans
-every change before the first write, then applies the plans in order. Private to
-netbird_ops.netbird; not a public API.
+It plugs into the core (``_core.BatchRunner``) with find / plan / apply / view; the runner does the
+rest. Also the one user index every family uses. Private to netbird_ops.netbird; not a public API.
 """
 
 from __future__ import annotations
@@ -21,19 +20,27 @@ from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import (
     NetBirdInputError,
     quote_segment,
 )
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._audit import AuditLog, state_known, state_reported, with_state
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import (
+    PAST,
+    ApplyError,
+    Change,
+    Kind,
+    Outcome,
+    Spec,
+    build_specs,
+    entry_keys,
+    module_runner,
+    normalize_role,
+)
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._groups import GroupResolver
 
-ROLES = ("owner", "admin", "user", "billing_admin", "auditor", "network_admin")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 GROUP_MODES = ("replace", "add", "remove")
 
-# Options of one user entry (single-user mode and every element of ``users``).
-USER_ENTRY_KEYS = ("state", "user_id", "email", "name", "service_user", "role", "auto_groups", "auto_groups_mode",
-                   "blocked", "resend_invite", "old_password", "new_password")
-
 
 def user_entry_argument_spec():
-    """Argument spec of one user; in batch mode it is the ``users`` element spec."""
+    """Argument spec of one user; in batch mode it is the ``users`` element spec (``_rules``: its own checks)."""
     spec = dict(
         state=dict(type="str", choices=["present", "absent"], default="present"),
         user_id=dict(type="str"),
@@ -47,8 +54,13 @@ def user_entry_argument_spec():
         resend_invite=dict(type="bool", default=False),
         old_password=dict(type="str", no_log=True),
         new_password=dict(type="str", no_log=True),
+        _rules=dict(required_together=[("old_password", "new_password")]),
     )
     return spec
+
+
+# Options of one user entry (single-user mode and every element of ``users``), from the spec.
+USER_ENTRY_KEYS = entry_keys(dict((k, v) for k, v in user_entry_argument_spec().items() if not k.startswith("_")))
 
 
 def public_user(raw, groups=None):
@@ -56,16 +68,19 @@ def public_user(raw, groups=None):
     if raw is None:
         return None
     auto_groups = sorted(raw.get("auto_groups") or [])
+    known = state_known(raw)
     user = {
         "id": raw.get("id"),
         "email": raw.get("email"),
         "name": raw.get("name"),
         "role": raw.get("role"),
-        "status": raw.get("status"),
+        "status": raw.get("status") if known else None,
         "auto_groups": auto_groups,
         "is_service_user": bool(raw.get("is_service_user", False)),
-        "is_blocked": bool(raw.get("is_blocked", False)),
-        "pending_approval": bool(raw.get("pending_approval", False)),
+        # a stub's is_blocked / pending_approval / status say nothing (external IdP): null, not a false "false"
+        "is_blocked": bool(raw.get("is_blocked", False)) if known else None,
+        "pending_approval": bool(raw.get("pending_approval", False)) if known else None,
+        "state_reported": state_reported(raw),
         "is_current": bool(raw.get("is_current", False)),
         "last_login": raw.get("last_login"),
         "issued": raw.get("issued"),
@@ -92,29 +107,11 @@ def user_key(raw):
     return raw.get("email") or raw.get("id")
 
 
-class UserSpec:
+class UserSpec(Spec):
     """One desired user, validated statically (before any request)."""
 
-    def __init__(self, entry, where=None):
-        self.where = where  # e.g. "users[2]" in batch mode, None in single mode
-        get = entry.get
-        self.state = get("state") or "present"
-        self.user_id = _clean(get("user_id"))
-        self.email = _clean(get("email"))
-        self.name = _clean(get("name"))
-        self.service_user = get("service_user")
-        role = _clean(get("role"))
-        self.role = role.lower() if role else None
-        self.auto_groups = get("auto_groups")
-        self.auto_groups_mode = get("auto_groups_mode") or "replace"
-        self.blocked = get("blocked")
-        self.resend_invite = bool(get("resend_invite"))
-        self.old_password = get("old_password")
-        self.new_password = get("new_password")
-        self.validate()
-
-    def opt(self, name):
-        return "%s.%s" % (self.where, name) if self.where else name
+    keys = USER_ENTRY_KEYS
+    cleaned = ("user_id", "email", "name", "role")
 
     @property
     def label(self):
@@ -127,20 +124,14 @@ class UserSpec:
     def password_change(self):
         return self.new_password is not None or self.old_password is not None
 
-    def fail(self, text):
-        raise NetBirdInputError(text)
-
     def validate(self):
+        """The rules between options that the argument spec cannot express (choices and types it checked)."""
         o = self.opt
-        if self.state not in ("present", "absent"):
-            self.fail("%s must be present or absent, got %r" % (o("state"), self.state))
-        if self.role is not None and self.role not in ROLES:
-            self.fail("%s %r is not a NetBird role; choose one of %s" % (o("role"), self.role, ", ".join(ROLES)))
-        if self.auto_groups_mode not in GROUP_MODES:
-            self.fail("%s must be one of %s, got %r" % (o("auto_groups_mode"), ", ".join(GROUP_MODES), self.auto_groups_mode))
+        self.state = self.state or "present"
+        self.role = normalize_role(self.role, o("role"))
+        self.auto_groups_mode = self.auto_groups_mode or "replace"
+        self.resend_invite = bool(self.resend_invite)
         if self.auto_groups is not None:
-            if not isinstance(self.auto_groups, list):
-                self.fail("%s must be a list of group names or IDs" % o("auto_groups"))
             for item in self.auto_groups:
                 if not isinstance(item, str) or not item.strip():
                     self.fail("%s must contain non-empty group names or IDs, got %r" % (o("auto_groups"), item))
@@ -160,8 +151,6 @@ class UserSpec:
             if not (self.name or self.user_id):
                 self.fail("%s is required to identify a service user (or give %s)" % (o("name"), o("user_id")))
         if self.password_change:
-            if not (self.old_password and self.new_password):
-                self.fail("%s and %s must be given together" % (o("old_password"), o("new_password")))
             if self.old_password == self.new_password:
                 self.fail("%s must differ from %s" % (o("new_password"), o("old_password")))
             if self.state == "absent":
@@ -190,33 +179,6 @@ class UserSpec:
         return ("current", None)
 
 
-def _clean(value):
-    if value is None:
-        return None
-    value = str(value).strip()
-    return value or None
-
-
-class Plan:
-    """What the engine will do for one UserSpec; built before any write."""
-
-    def __init__(self, spec, current):
-        self.spec = spec
-        self.current = current      # raw user dict from the server, or None
-        self.action = "none"        # none | create | update | delete
-        self.create_body = None
-        self.put_body = None        # PUT after create (block) or the update itself
-        self.invite = False
-        self.password = False
-        self.peers = None           # peers the server deletes with the user
-        self.warnings = []
-        self.predicted = None       # raw user dict as it will be afterwards
-
-    @property
-    def changed(self):
-        return self.action != "none" or self.invite or self.password
-
-
 class UserIndex:
     """One user list indexed by ID, by lower-case email (regular users) and by name (service users)."""
 
@@ -225,6 +187,7 @@ class UserIndex:
         self.by_id = {}
         self.by_email = {}
         self.by_service_name = {}
+        self.regular_names = set()
         self.current = None
         for user in users:
             self.by_id.setdefault(user.get("id"), user)
@@ -232,21 +195,52 @@ class UserIndex:
                 self.by_service_name.setdefault(user.get("name"), []).append(user)
             else:
                 self.by_email.setdefault((user.get("email") or "").lower(), []).append(user)
+                self.regular_names.add(user.get("name"))
             if self.current is None and user.get("is_current"):
                 self.current = user
 
 
-class UserEngine:
-    """Plans and applies user changes with one list call and at most one groups call per run."""
+def list_filter(specs):
+    """``service_user=`` filter for the one list call, when every spec is of one kind."""
+    kinds = set()
+    for spec in specs:
+        if spec.user_id or (spec.password_change and not (spec.email or spec.name)):
+            return None
+        kinds.add(bool(spec.service_user))
+    return kinds.pop() if len(kinds) == 1 else None
+
+
+def summarize(entries):
+    """Batch results by outcome: created, updated, deleted, unchanged; each a list of emails (names for service users).
+
+    Built here, in one pass, so that callers such as the onboarding role need no per-user templating.
+    """
+    summary = dict((past, []) for past in ("created", "updated", "deleted", "unchanged"))
+    for entry in entries:
+        if entry.get("user"):
+            summary[PAST.get(entry.get("action"), "unchanged")].append(user_key(entry["user"]))
+    return summary
+
+
+def user_specs(params):
+    """UserSpecs from the module parameters: one in single mode, one per element of ``users``."""
+    return build_specs(params, "users", UserSpec, lambda first, spec, key: (
+        "%s and %s name the same user (%s %s); give each user once" % (first, spec.where, key[0], key[1])))
+
+
+class UserKind(Kind):
+    """Users: one list call and at most one groups call per run; the audit log only for stub users."""
+
+    result_key = "users"
+    single_keys = ("user", "password")
 
     def __init__(self, client, check_mode=False, groups=None):
-        self.client = client
-        self.check_mode = check_mode
+        super().__init__(client, check_mode)
         self.groups = groups or GroupResolver(client)
         self._users = None
-        self._list_filter = None
         self._peers = None
         self._index = None          # UserIndex of self._users, built on first lookup
+        self.audit = AuditLog(client)  # read only when a stub user's blocked state is needed
 
     # -- reading -----------------------------------------------------------------------------
     def load_users(self, service_user=None):
@@ -254,8 +248,11 @@ class UserEngine:
         if service_user is not None:
             params = {"service_user": "true" if service_user else "false"}
         self._users = self.client.get_list("/users", params=params)
-        self._list_filter = service_user
         return self._users
+
+    def prepare(self, specs):
+        if specs:
+            self.load_users(service_user=list_filter(specs))
 
     @property
     def users(self):
@@ -310,6 +307,11 @@ class UserEngine:
                                        spec.opt("user_id")))
         return matches[0] if matches else None
 
+    def reread(self, spec):
+        """The user a spec refers to, from a fresh list (after a lost or refused create)."""
+        users = self.client.get_list("/users", params={"service_user": "true" if spec.service_user else "false"})
+        return self.find(spec, users=users)
+
     # -- planning ----------------------------------------------------------------------------
     def resolve_groups(self, spec, current_ids):
         """The desired sorted group IDs, or None when auto_groups is not managed."""
@@ -327,11 +329,17 @@ class UserEngine:
             return sorted(current - set(wanted))
         return sorted(wanted)
 
-    def plan(self, spec):
-        current = self.find(spec)
-        plan = Plan(spec, current)
+    def plan_all(self, specs):
+        changes = super().plan_all(specs)
+        if any(change.changed for change in changes) and not self.groups.loaded:
+            # one groups call so that diffs and results show group names
+            self.groups.load()
+        return changes
+
+    def plan(self, spec, current=None):
+        current = self.find(spec) if current is None else current
         if spec.state == "absent":
-            return self._plan_absent(plan)
+            return self._plan_absent(spec, current)
         if current is None:
             if spec.user_id:
                 raise NetBirdInputError("%s: no user with %s %r exists; a user cannot be created with a chosen ID "
@@ -340,11 +348,10 @@ class UserEngine:
             if spec.password_change and not (spec.email or spec.name):
                 raise NetBirdInputError("cannot find the token's own user in the user list, so its password cannot be changed "
                                         "(service users have no password)")
-            return self._plan_create(plan)
-        return self._plan_update(plan)
+            return self._plan_create(spec)
+        return self._plan_update(spec, current)
 
-    def _plan_create(self, plan):
-        spec = plan.spec
+    def _plan_create(self, spec):
         service = bool(spec.service_user)
         if spec.password_change:
             raise NetBirdInputError("%s: old_password/new_password change the token's own password; %s does not exist yet"
@@ -361,20 +368,20 @@ class UserEngine:
         groups = self.resolve_groups(spec, [])
         if groups:
             self._require_valid_ids(spec, groups)
-        plan.action = "create"
-        plan.create_body = {"role": role, "auto_groups": groups or [], "is_service_user": service, "name": spec.name}
+        request = {"create": {"role": role, "auto_groups": groups or [], "is_service_user": service, "name": spec.name}}
         if not service:
-            plan.create_body["email"] = spec.email
+            request["create"]["email"] = spec.email
         if spec.blocked:
-            plan.put_body = {"role": role, "auto_groups": groups or [], "is_blocked": True}
+            request["put"] = {"role": role, "auto_groups": groups or [], "is_blocked": True}
+        warnings = []
         if spec.resend_invite:
-            plan.warnings.append("%s: resend_invite ignored: a new user gets its invite when it is created" % spec.label)
-        plan.predicted = {
+            warnings.append("%s: resend_invite ignored: a new user gets its invite when it is created" % spec.label)
+        predicted = {
             "id": None, "email": spec.email or "", "name": spec.name, "role": role, "status": "blocked" if spec.blocked else None,
             "auto_groups": groups or [], "is_service_user": service, "is_blocked": bool(spec.blocked),
             "pending_approval": False, "is_current": False, "last_login": None, "issued": "api",
         }
-        return plan
+        return Change(spec, None, "create", request, predicted, warnings)
 
     def _require_valid_ids(self, spec, ids):
         """Before a write: IDs must name existing groups (create stores them unchecked), and never All."""
@@ -383,177 +390,183 @@ class UserEngine:
         if self.groups.readable:
             self.groups.to_ids(ids, option=spec.opt("auto_groups"))
 
-    def _plan_update(self, plan):
-        spec, cur = plan.spec, plan.current
+    def _plan_update(self, spec, cur):
         label = user_label(cur) if not spec.where else "%s (%s)" % (spec.where, user_key(cur))
+        warnings = []
         if spec.service_user is not None and bool(spec.service_user) != bool(cur.get("is_service_user")):
             raise NetBirdInputError("%s is a %s user; %s cannot be changed after creation"
                                     % (label, "service" if cur.get("is_service_user") else "regular", spec.opt("service_user")))
         if spec.name and spec.name != cur.get("name") and not cur.get("is_service_user"):
-            plan.warnings.append("%s: name %r differs from the server's %r, but NetBird cannot rename users; left as it is"
-                                 % (label, spec.name, cur.get("name")))
+            warnings.append("%s: name %r differs from the server's %r, but NetBird cannot rename users; left as it is"
+                            % (label, spec.name, cur.get("name")))
         if spec.email and cur.get("email") and spec.email.lower() != cur.get("email", "").lower():
             raise NetBirdInputError("%s has email %s, not %s: NetBird cannot change a user's email"
                                     % (label, cur.get("email"), spec.email))
         cur_role = (cur.get("role") or "").lower()
         cur_groups = sorted(cur.get("auto_groups") or [])
-        cur_blocked = bool(cur.get("is_blocked"))
-        is_self = bool(cur.get("is_current"))
-        pending = bool(cur.get("pending_approval"))
-
         role = spec.role if spec.role is not None else cur_role
         groups = self.resolve_groups(spec, cur_groups)
         if groups is None:
             groups = cur_groups
+        if not state_known(cur) and (spec.blocked is not None or role != cur_role or groups != cur_groups):
+            cur = self._learn_state(spec, cur, label, warnings)
+        cur_blocked = bool(cur.get("is_blocked")) if state_known(cur) else None
+        is_self = bool(cur.get("is_current"))
+        pending = bool(cur.get("pending_approval")) and state_known(cur)
+
         blocked = cur_blocked if spec.blocked is None else bool(spec.blocked)
         if pending and not blocked:
-            plan.warnings.append("%s is pending approval: netbird_user never unblocks or approves it; "
-                                 "use netbird_ops.netbird.netbird_user_approval" % label)
+            warnings.append("%s is pending approval: netbird_user never unblocks or approves it; "
+                            "use netbird_ops.netbird.netbird_user_approval" % label)
             blocked = cur_blocked
 
         if role != cur_role:
-            if is_self:
-                raise NetBirdInputError("%s: you cannot change your own role (%s -> %s); NetBird refuses it, use another admin's token"
-                                        % (label, cur_role, role))
-            if cur.get("is_service_user") and role == "owner":
-                raise NetBirdInputError("%s: %s owner is not allowed for a service user" % (label, spec.opt("role")))
-            actor = self.current_user()
-            actor_role = (actor or {}).get("role")
-            if role == "owner" and actor_role and actor_role != "owner":
-                raise NetBirdInputError("%s: only the owner can give the owner role; the token's user is %s" % (label, actor_role))
-            if cur_role == "owner" and actor_role and actor_role != "owner":
-                raise NetBirdInputError("%s: only the owner can take the owner role away" % label)
-            if role == "owner":
-                plan.warnings.append("%s becomes the account owner: NetBird demotes the current owner (the token's user) to admin"
-                                     % label)
-                if cur.get("status") == "invited":
-                    plan.warnings.append("%s has not accepted the invite yet (status invited) but is made owner" % label)
-        if blocked != cur_blocked:
+            self._check_role_change(spec, cur, label, role, cur_role, is_self, warnings)
+        if blocked != cur_blocked and (cur_blocked is not None or blocked):
             if is_self:
                 raise NetBirdInputError("%s: you cannot block or unblock your own user (NetBird refuses it)" % label)
             if blocked and (role == "owner" or cur_role == "owner"):
                 raise NetBirdInputError("%s: the owner cannot be blocked (NetBird refuses it)" % label)
 
+        request = {}
+        action = "none"
         if role != cur_role or groups != cur_groups or blocked != cur_blocked:
             if groups != cur_groups:
                 self._require_valid_ids(spec, [g for g in groups if g not in cur_groups])
-            plan.action = "update"
-            plan.put_body = {"role": role, "auto_groups": groups, "is_blocked": blocked}
+            action = "update"
+            request["put"] = {"role": role, "auto_groups": groups, "is_blocked": blocked}
         predicted = dict(cur)
-        predicted.update({"role": role, "auto_groups": groups, "is_blocked": blocked})
-        if blocked and not cur_blocked:
-            predicted["status"] = "blocked"
-        elif cur_blocked and not blocked:
-            predicted["status"] = "active"
-        plan.predicted = predicted
+        predicted.update({"role": role, "auto_groups": groups})
+        if blocked is not None:
+            predicted["is_blocked"] = blocked
+            if cur_blocked is None:
+                predicted = with_state(predicted, blocked)
+            elif blocked and not cur_blocked:
+                predicted["status"] = "blocked"
+            elif cur_blocked and not blocked:
+                predicted["status"] = "active"
 
         if spec.resend_invite:
             if cur.get("is_service_user"):
                 raise NetBirdInputError("%s: resend_invite does not apply to service users" % label)
             if cur.get("status") == "invited":
-                plan.invite = True
+                request["invite"] = True
         if spec.password_change:
             if not is_self:
                 raise NetBirdInputError("%s: old_password/new_password change only the token's own password; %s is another user"
                                         % (label, label))
-            plan.password = True
-        return plan
+            request["password"] = {"old_password": spec.old_password, "new_password": spec.new_password}
+        return Change(spec, cur, action, request, predicted, warnings)
 
-    def _plan_absent(self, plan):
-        spec, cur = plan.spec, plan.current
+    def _check_role_change(self, spec, cur, label, role, cur_role, is_self, warnings):
+        if is_self:
+            raise NetBirdInputError("%s: you cannot change your own role (%s -> %s); NetBird refuses it, use another admin's token"
+                                    % (label, cur_role, role))
+        if cur.get("is_service_user") and role == "owner":
+            raise NetBirdInputError("%s: %s owner is not allowed for a service user" % (label, spec.opt("role")))
+        actor_role = (self.current_user() or {}).get("role")
+        if role == "owner" and actor_role and actor_role != "owner":
+            raise NetBirdInputError("%s: only the owner can give the owner role; the token's user is %s" % (label, actor_role))
+        if cur_role == "owner" and actor_role and actor_role != "owner":
+            raise NetBirdInputError("%s: only the owner can take the owner role away" % label)
+        if role == "owner":
+            warnings.append("%s becomes the account owner: NetBird demotes the current owner (the token's user) to admin" % label)
+            if cur.get("status") == "invited":
+                warnings.append("%s has not accepted the invite yet (status invited) but is made owner" % label)
+
+    def _learn_state(self, spec, cur, label, warnings):
+        """A stub user (external IdP) whose blocked state a write depends on: learn it from the audit log.
+
+        Known: the stub with that state. Unknown: an explicit ``blocked`` is written as the task says (with a
+        warning); without one the task fails here, before any write, rather than unblock.
+        """
+        state = self.audit.state_of(cur.get("id"))
+        if state.known:
+            return with_state(cur, state.blocked, state.pending)
+        why = ("the server lists it as a stub that does not report the blocked state (external IdP, NetBird issue #6651) "
+               "and the audit log %s" % state.reason)
+        if spec.blocked is None:
+            raise NetBirdInputError("%s: cannot tell whether it is blocked (%s), so this change could unblock it; set %s "
+                                    "explicitly on the task" % (label, why, spec.opt("blocked")))
+        warnings.append("%s: its blocked state is unknown (%s), so blocked=%s is written and reported as a change"
+                        % (label, why, str(bool(spec.blocked)).lower()))
+        return cur
+
+    def _plan_absent(self, spec, cur):
         if cur is None:
-            plan.predicted = None
-            return plan
+            return Change(spec, None)
         label = user_label(cur)
         if cur.get("is_current"):
             raise NetBirdInputError("%s: you cannot delete your own user (NetBird refuses self deletion)" % label)
         if (cur.get("role") or "").lower() == "owner":
             raise NetBirdInputError("%s: the owner cannot be deleted; transfer ownership first" % label)
-        plan.action = "delete"
+        warnings = []
+        peers = None
         if not cur.get("is_service_user"):
-            plan.peers = self.peers_of(cur.get("id"))
-            if plan.peers is None:
-                plan.warnings.append("%s will be deleted together with every peer it registered" % label)
-            elif plan.peers:
-                plan.warnings.append("%s will be deleted together with its %d peer%s (NetBird deletes a user's peers with it)"
-                                     % (label, plan.peers, "" if plan.peers == 1 else "s"))
-        return plan
-
-    # -- diff --------------------------------------------------------------------------------
-    def diff_view(self, raw, peers=None):
-        if raw is None:
-            return {"state": "absent"}
-        view = {
-            "state": "present",
-            "email": raw.get("email") or "",
-            "name": raw.get("name"),
-            "service_user": bool(raw.get("is_service_user")),
-            "role": raw.get("role"),
-            "auto_groups": self.groups.to_names(raw.get("auto_groups") or []) if self.groups.readable else sorted(raw.get("auto_groups") or []),
-            "blocked": bool(raw.get("is_blocked")),
-        }
-        if raw.get("pending_approval"):
-            view["pending_approval"] = True
-        if peers is not None:
-            view["peers"] = peers
-        return view
-
-    def diff(self, plan):
-        before = self.diff_view(plan.current, peers=plan.peers)
-        after = self.diff_view(plan.predicted if plan.spec.state == "present" else None)
-        label = user_key(plan.current or plan.predicted or {}) or plan.spec.label
-        return {"before": before, "after": after, "before_header": label, "after_header": label}
+            peers = self.peers_of(cur.get("id"))
+            if peers is None:
+                warnings.append("%s will be deleted together with every peer it registered" % label)
+            elif peers:
+                warnings.append("%s will be deleted together with its %d peer%s (NetBird deletes a user's peers with it)"
+                                % (label, peers, "" if peers == 1 else "s"))
+        return Change(spec, cur, "delete", {"delete": True}, None, warnings, {"peers": peers})
 
     # -- applying ----------------------------------------------------------------------------
-    def apply(self, plan):
-        """Carry out one plan. Returns (raw user afterwards or None, one-time password or None)."""
-        if self.check_mode or not plan.changed:
-            return plan.predicted, None
-        if plan.action == "create":
-            return self._apply_create(plan)
-        if plan.action == "delete":
+    def apply(self, change, stage=None, previous=None):
+        """Carry out one change; returns an Outcome (result: the raw user afterwards, secrets: a one-time password)."""
+        if self.check_mode or not change.changed:
+            return self.predict(change)
+        if change.action == "create":
+            return self._apply_create(change)
+        if change.action == "delete":
+            warnings = []
             try:
-                self.client.delete("/users/%s" % quote_segment(plan.current["id"]))
+                self.client.delete("/users/%s" % quote_segment(change.current["id"]))
             except NetBirdAPIError as exc:
                 if exc.status != 404:
                     raise
-                plan.warnings.append("%s was already gone when it was deleted (deleted by someone else, or by an earlier attempt "
-                                     "whose answer was lost)" % user_label(plan.current))
-            return None, None
-        user = plan.current
-        if plan.action == "update":
-            user = self._put(plan.current, plan.put_body, plan.spec)
-        if plan.invite:
-            self.client.request("POST", "/users/%s/invite" % quote_segment(plan.current["id"]), idempotent=True, expect_json=False)
-        if plan.password:
+                warnings.append("%s was already gone when it was deleted (deleted by someone else, or by an earlier attempt "
+                                "whose answer was lost)" % user_label(change.current))
+            return Outcome(change, None, warnings=warnings)
+        user = change.current
+        if change.step("put"):
+            user = self._put(change.current, change.step("put"))
+        if change.step("invite"):
+            self.client.request("POST", "/users/%s/invite" % quote_segment(change.current["id"]), idempotent=True, expect_json=False)
+        if change.step("password"):
             # not idempotent: once the change took effect, the same request is refused (wrong old password)
             try:
-                self.client.request("PUT", "/users/%s/password" % quote_segment(plan.current["id"]), idempotent=False, expect_json=False,
-                                    body={"old_password": plan.spec.old_password, "new_password": plan.spec.new_password})
+                self.client.request("PUT", "/users/%s/password" % quote_segment(change.current["id"]), idempotent=False,
+                                    expect_json=False, body=change.step("password"))
             except AmbiguousWriteError as exc:
                 exc.hint = ("The password may or may not have been changed; the request was not re-sent, since a second attempt "
                             "is refused once the first took effect: try to log in with new_password before running the task again")
                 raise
-        return user, None
+        return Outcome(change, user)
 
-    def _put(self, current, body, spec):
+    def _put(self, current, body):
         try:
-            return self.client.put("/users/%s" % quote_segment(current["id"]), body)
+            user = self.client.put("/users/%s" % quote_segment(current["id"]), body)
         except NetBirdAPIError as exc:
             if exc.status == 404:
                 exc.hint = "%s was deleted by someone else after it was read" % user_label(current)
             raise
+        if isinstance(user, dict) and not state_reported(user):
+            # the answer is a stub too: the state is the one just written
+            user = with_state(user, body["is_blocked"], body["is_blocked"] and state_known(current) and current.get("pending_approval"))
+        return user
 
-    def _apply_create(self, plan, again=False):
-        spec = plan.spec
+    def _apply_create(self, change, again=False):
+        spec = change.spec
+        warnings = []
         try:
-            created = self.client.post("/users", plan.create_body)
+            created = self.client.post("/users", change.step("create"))
         except AmbiguousWriteError as exc:
             # Timeout, reset, 502-504 or an unreadable answer: the server may or may not have created the user.
-            created = self._find_after_ambiguous_create(spec)
+            created = self.reread(spec)
             if created is not None:
-                plan.warnings.append("%s: the answer to the create request was lost (%s) but the user exists now; "
-                                     "a one-time password, if the server made one, could not be read" % (spec.label, exc))
+                warnings.append("%s: the answer to the create request was lost (%s) but the user exists now; "
+                                "a one-time password, if the server made one, could not be read" % (spec.label, exc))
             elif spec.service_user:
                 # NetBird refuses a second regular user with the same email (409) but not a second service user
                 # with the same name: re-sending could duplicate it, the request may still be running on the server.
@@ -565,9 +578,11 @@ class UserEngine:
                 exc.hint = "%s did not exist after two create requests without a usable answer; nothing more was sent" % spec.label
                 raise
             else:
-                plan.warnings.append("%s: the create request got no usable answer (%s) and the user did not exist afterwards, "
-                                     "so it was sent once more (NetBird refuses a second user with the same email)" % (spec.label, exc))
-                return self._apply_create(plan, again=True)
+                outcome = self._apply_create(change, again=True)
+                outcome.warnings.insert(0, "%s: the create request got no usable answer (%s) and the user did not exist "
+                                           "afterwards, so it was sent once more (NetBird refuses a second user with the "
+                                           "same email)" % (spec.label, exc))
+                return outcome
         except NetBirdAPIError as exc:
             if exc.status == 412 and not spec.service_user:
                 exc.hint = ("The server has no identity provider that can create users (no IdP manager, or local users disabled); "
@@ -575,38 +590,93 @@ class UserEngine:
                 raise
             if exc.status != 409:
                 raise
-            # Raced by another writer: take the user it created and converge on it.
-            created = self._find_after_ambiguous_create(spec)
+            # Raced by another writer: converge on the user it created, with a new change planned against it.
+            created = self.reread(spec)
             if created is None:
                 raise
-            plan.warnings.append("%s was created concurrently by another client; updated it instead" % spec.label)
-            plan.current = created
-            plan.action = "none"
-            plan.put_body = None
-            plan = self._plan_update(plan)
-            user, _pw = self.apply(plan)
-            return user, None
+            replanned = self._plan_update(spec, created)
+            outcome = self.apply(replanned)
+            outcome.warnings[:0] = ["%s was created concurrently by another client; updated it instead" % spec.label]
+            outcome.warnings[1:1] = list(replanned.warnings)
+            return Outcome(replanned.evolve(action="create" if replanned.action == "none" else replanned.action),
+                           outcome.result, warnings=outcome.warnings)
         password = None
         if isinstance(created, dict):
+            created = dict(created)
             password = created.pop("password", None)
-        if plan.put_body is not None:
+        secrets = {"password": password} if password else {}
+        if change.step("put") is not None:
             try:
-                created = self._put(created, plan.put_body, spec)
+                created = self._put(created, change.step("put"))
             except NetBirdError as exc:
-                raise PartialCreateError(spec, created, password, exc)
-        return created, password
+                partial = Outcome(change, created, secrets, warnings, done=False)
+                raise ApplyError(exc, partial, "%s was created (id %s) but blocking it failed: %s"
+                                 % (spec.label, (created or {}).get("id"), exc))
+        return Outcome(change, created, secrets, warnings)
 
-    def _find_after_ambiguous_create(self, spec):
-        users = self.client.get_list("/users", params={"service_user": "true" if spec.service_user else "false"})
-        return self.find(spec, users=users)
+    # -- results -----------------------------------------------------------------------------
+    def view(self, change, outcome, partial=False):
+        """One result entry: the user afterwards (before, for a deletion), whether it changed, and the action."""
+        if outcome is None:
+            if partial:
+                return None  # not attempted
+            outcome = self.predict(change)
+        shown = change.current if change.spec.state == "absent" else outcome.result
+        entry = {"user": public_user(shown, self.groups), "changed": outcome.change.changed, "action": outcome.change.action}
+        if outcome.secrets.get("password"):
+            entry["password"] = outcome.secrets["password"]
+        return entry
+
+    def done_text(self, change, outcome, stage=None):
+        change = outcome.change
+        if not change.changed:
+            return None
+        shown = change.current if change.spec.state == "absent" else outcome.result
+        name = user_key(shown or change.current or {}) or change.spec.label
+        what = [PAST.get(outcome.change.action)] if outcome.change.action != "none" else []
+        if change.step("invite"):
+            what.append("invite re-sent")
+        if change.step("password"):
+            what.append("password changed")
+        return "%s %s" % (", ".join(what), name)
+
+    def failure_text(self, change, outcome, stage, exc):
+        return "%s: %s" % (change.spec.label, exc)
+
+    def diff_view(self, raw, peers=None):
+        if raw is None:
+            return {"state": "absent"}
+        view = {
+            "state": "present",
+            "email": raw.get("email") or "",
+            "name": raw.get("name"),
+            "service_user": bool(raw.get("is_service_user")),
+            "role": raw.get("role"),
+            "auto_groups": self.groups.to_names(raw.get("auto_groups") or []) if self.groups.readable else sorted(raw.get("auto_groups") or []),
+            "blocked": bool(raw.get("is_blocked")) if state_known(raw) else None,
+        }
+        if raw.get("pending_approval") and state_known(raw):
+            view["pending_approval"] = True
+        if peers is not None:
+            view["peers"] = peers
+        return view
+
+    def diff(self, change, outcome=None):
+        before = self.diff_view(change.current, peers=change.info.get("peers"))
+        after = self.diff_view(change.predicted if change.spec.state == "present" else None)
+        label = user_key(change.current or change.predicted or {}) or change.spec.label
+        return {"before": before, "after": after, "before_header": label, "after_header": label}
+
+    def finish(self, result, entries, changes, outcomes):
+        if self.result_key in result:
+            result["summary"] = summarize(entries)
+        peers_deleted = {}
+        for index, change in enumerate(changes):
+            outcome = outcomes.get(index)
+            if change.action == "delete" and change.info.get("peers") is not None and outcome is not None:
+                peers_deleted[user_key(change.current) or change.spec.label] = change.info["peers"]
+        if peers_deleted:
+            result["peers_deleted"] = peers_deleted
 
 
-class PartialCreateError(NetBirdError):
-    """The user was created but a follow-up write (block) failed."""
-
-    def __init__(self, spec, created, password, cause):
-        self.spec = spec
-        self.created = created
-        self.password = password
-        self.cause = cause
-        super().__init__("%s was created (id %s) but blocking it failed: %s" % (spec.label, (created or {}).get("id"), cause))
+run_users = module_runner(UserKind, user_specs, "users")

@@ -22,6 +22,11 @@ description:
     number of peers, and diff mode shows it. Blocking (O(blocked=true)) is the reversible alternative.
   - A user who is pending approval is never approved or unblocked by this module;
     use M(netbird_ops.netbird.netbird_user_approval).
+  - Servers with an external IdP (NetBird Cloud, most self-hosted servers) list service users, and regular users the
+    IdP does not return, as stubs whose C(is_blocked=false) says nothing (NetBird issue 6651). Before a write that
+    must carry such a user's blocked state, the module reads it from the audit log (one C(GET /api/events/audit) per
+    run at most, only then); if the log cannot tell, the task fails before any write unless it sets O(blocked).
+    Such a user is never unblocked because a stub said so.
   - With O(users), many users are handled in one module run (one user list request and at most one group list
     request in total), which is much faster than a loop.
 author:
@@ -101,6 +106,8 @@ options:
       - Whether the user is blocked. A blocked user cannot log in and the login of its SSO peers expires.
       - When omitted, left as it is. V(true) at creation creates the user, then blocks it (reported as one change).
       - You cannot block yourself or the owner.
+      - For a user whose state the server does not report (external-IdP stub), the current state is taken from the
+        audit log; when that cannot tell, the value is written, reported as a change, and a warning says why.
     type: bool
     aliases: [is_blocked]
   resend_invite:
@@ -268,7 +275,7 @@ user:
       type: str
       sample: user
     status:
-      description: C(active), C(invited) or C(blocked).
+      description: C(active), C(invited) or C(blocked); V(null) when not reported, as RV(user.is_blocked).
       type: str
       sample: active
     auto_groups:
@@ -286,10 +293,19 @@ user:
       description: Whether this is a service user.
       type: bool
     is_blocked:
-      description: Whether the user is blocked.
+      description:
+        - Whether the user is blocked.
+        - V(null) when the server does not report it (RV(user.state_reported=false)) and the task did not need it.
       type: bool
     pending_approval:
-      description: Whether the user waits for an admin's approval.
+      description:
+        - Whether the user waits for an admin's approval; V(null) when not reported, as RV(user.is_blocked).
+      type: bool
+    state_reported:
+      description:
+        - V(false) for a stub of a server with an external IdP (C(issued) empty) that does not report the user's
+          blocked state, approval and status. When the task had to know the blocked state, it was learnt from the
+          audit log (or written as the task said), and the keys carry that state; otherwise they are V(null).
       type: bool
     is_current:
       description: Whether this is the token's own user.
@@ -358,21 +374,19 @@ peers_deleted:
   sample: {dave@example.com: 2}
 '''
 
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import batch_argument_spec
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._module import NetBirdModule
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._runner import run_user_specs
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import USER_ENTRY_KEYS, user_entry_argument_spec
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import run_users, user_entry_argument_spec
+
+
+def argument_spec():
+    """The module's options (the connection options aside) and the rules between them."""
+    return batch_argument_spec(user_entry_argument_spec(), "users")
 
 
 def main():
-    argument_spec = user_entry_argument_spec()
-    argument_spec["users"] = dict(type="list", elements="dict", options=user_entry_argument_spec())
-    module = NetBirdModule(
-        argument_spec,
-        supports_check_mode=True,
-        mutually_exclusive=[("users", key) for key in USER_ENTRY_KEYS],
-        required_together=[("old_password", "new_password")],
-    )
-    module.run(run_user_specs)
+    spec, rules = argument_spec()
+    NetBirdModule(spec, supports_check_mode=True, **rules).run(run_users)
 
 
 if __name__ == "__main__":

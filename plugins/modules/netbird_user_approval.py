@@ -94,173 +94,22 @@ users:
   sample: [{id: "a1b2", email: new.hire@example.com, role: user, status: active, is_blocked: false, pending_approval: false}]
 '''
 
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import (
-    AmbiguousWriteError,
-    NetBirdAPIError,
-    NetBirdInputError,
-    OperationFailed,
-    quote_segment,
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._approvals import (
+    APPROVAL_RULES,
+    approval_argument_spec,
+    run_approvals,
 )
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._module import NetBirdModule
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import EMAIL_RE, UserEngine, public_user
 
 
-def _select(engine, params):
-    """Users to act on, and the user the task named (single-user mode)."""
-    users = engine.users
-    if params["all_pending"]:
-        domains = set(d.strip().lower().lstrip("@") for d in params["email_domains"] or [])
-        selected = []
-        for user in users:
-            if not user.get("pending_approval"):
-                continue
-            domain = (user.get("email") or "").rpartition("@")[2].lower()
-            if domains and domain not in domains:
-                continue
-            selected.append(user)
-        return selected
-    if params["user_id"]:
-        return _select_one(users, params["state"], user_id=params["user_id"])
-    if params["email"]:
-        return _select_one(users, params["state"], email=params["email"])
-    selected = []
-    for email in params["emails"]:
-        for user in _select_one(users, params["state"], email=email):
-            if user not in selected:
-                selected.append(user)
-    return selected
-
-
-def _select_one(users, state, user_id=None, email=None):
-    """The named user when it needs the action, [] when it is already done, an error when it cannot be done."""
-    if user_id:
-        found = [u for u in users if u.get("id") == user_id]
-        what = "user_id %s" % user_id
-    else:
-        wanted = email.strip().lower()
-        found = [u for u in users if (u.get("email") or "").lower() == wanted and not u.get("is_service_user")]
-        what = "email %s" % email
-    if len(found) > 1:
-        raise NetBirdInputError("%s matches %d users (%s); give user_id instead" % (what, len(found), ", ".join(u["id"] for u in found)))
-    if not found:
-        if state == "approved":
-            raise NetBirdInputError("no user with %s exists, so it cannot be approved" % what)
-        return []
-    user = found[0]
-    if not user.get("pending_approval"):
-        if state == "rejected":
-            raise NetBirdInputError(
-                "%s (%s) is not pending approval (status %s): rejecting would delete an active user, so nothing was deleted; "
-                "use netbird_ops.netbird.netbird_user with state: absent to delete it" % (what, user.get("email") or user.get("name"), user.get("status")))
-        return []
-    return [user]
-
-
-def run(nb):
-    params = nb.params
-    given = [key for key in ("user_id", "email", "emails") if params[key] is not None] + (["all_pending"] if params["all_pending"] else [])
-    if len(given) != 1:
-        raise NetBirdInputError("give exactly one of user_id, email, emails or all_pending: true (got %s)" % (", ".join(given) or "none"))
-    if params["email_domains"] is not None and not params["all_pending"]:
-        raise NetBirdInputError("email_domains applies only with all_pending: true")
-    if params["email"] is not None and not EMAIL_RE.match(params["email"].strip()):
-        raise NetBirdInputError("email %r is not an email address" % params["email"])
-    for index, email in enumerate(params["emails"] or []):
-        if not isinstance(email, str) or not EMAIL_RE.match(email.strip()):
-            raise NetBirdInputError("emails[%d] %r is not an email address" % (index, email))
-    for domain in params["email_domains"] or []:
-        if not domain or "@" in domain.strip().lstrip("@") or "." not in domain:
-            raise NetBirdInputError("email_domains entry %r is not a domain name such as example.com" % domain)
-    engine = UserEngine(nb.client, check_mode=nb.check_mode)
-    if params["emails"] == []:
-        return {"changed": False, "users": []}
-    engine.load_users(service_user=None if params["user_id"] else False)
-    selected = _select(engine, params)
-    reject = params["state"] == "rejected"
-    acted = []
-    diffs = []
-    done = []
-    for index, user in enumerate(selected):
-        label = user.get("email") or user.get("id")
-        peers = engine.peers_of(user["id"]) if reject else None
-        if reject:
-            if peers:
-                nb.warn("rejecting %s deletes the user and its %d peer%s" % (label, peers, "" if peers == 1 else "s"))
-        after_user = dict(user, is_blocked=False, pending_approval=False, status="active")
-        try:
-            if not nb.check_mode:
-                after_user = _reject(engine, user) if reject else _approve(engine, user)
-        except NetBirdAPIError as exc:
-            rest = [u.get("email") or u.get("id") for u in selected[index + 1:]]
-            msg = "%s %s: %s" % ("rejecting" if reject else "approving", label, exc)
-            if len(selected) > 1:
-                msg += "; %s" % ("already done: %s" % ", ".join(done) if done else "nothing had been changed yet")
-                if rest:
-                    msg += "; not attempted: %s" % ", ".join(rest)
-            raise OperationFailed(msg, {"users": acted, "changed": bool(done)})
-        done.append("%s %s" % ("rejected" if reject else "approved", label))
-        acted.append(public_user(user if reject else after_user, engine.groups))
-        if nb.diff_mode:
-            before = {"state": "present", "email": user.get("email"), "pending_approval": True, "blocked": bool(user.get("is_blocked"))}
-            if peers is not None:
-                before["peers"] = peers
-            after = {"state": "absent"} if reject else {"state": "present", "email": user.get("email"), "pending_approval": False, "blocked": False}
-            diffs.append({"before": before, "after": after, "before_header": label, "after_header": label})
-    result = {"changed": bool(acted), "users": acted}
-    if diffs:
-        result["diff"] = diffs
-    return result
-
-
-def _approve(engine, user):
-    path = "/users/%s/approve" % quote_segment(user["id"])
-    try:
-        return engine.client.post(path)
-    except AmbiguousWriteError:
-        return _reread(engine, user, "approve")
-    except NetBirdAPIError as exc:
-        if exc.status == 422 and "not pending" in exc.message:
-            # approved by someone else since the list was read: the goal is reached
-            return _reread(engine, user, "approve")
-        raise
-
-
-def _reject(engine, user):
-    path = "/users/%s/reject" % quote_segment(user["id"])
-    try:
-        engine.client.delete(path)
-    except NetBirdAPIError as exc:
-        if exc.status != 404:
-            raise
-    return None
-
-
-def _reread(engine, user, what):
-    users = engine.client.get_list("/users", params={"service_user": "false"})
-    for current in users:
-        if current.get("id") == user["id"]:
-            if not current.get("pending_approval"):
-                return current
-            # still pending: the approval did not happen, so it is safe to send it again once
-            return engine.client.post("/users/%s/%s" % (quote_segment(user["id"]), what))
-    raise NetBirdInputError("%s disappeared while it was being approved" % (user.get("email") or user["id"]))
+def argument_spec():
+    """The module's options (the connection options aside) and the rules between them."""
+    return approval_argument_spec(), dict(APPROVAL_RULES)
 
 
 def main():
-    argument_spec = dict(
-        state=dict(type="str", choices=["approved", "rejected"], default="approved"),
-        user_id=dict(type="str"),
-        email=dict(type="str"),
-        emails=dict(type="list", elements="str"),
-        all_pending=dict(type="bool", default=False),
-        email_domains=dict(type="list", elements="str"),
-    )
-    module = NetBirdModule(
-        argument_spec,
-        supports_check_mode=True,
-        mutually_exclusive=[("user_id", "email", "emails")],
-    )
-    module.run(run)
+    spec, rules = argument_spec()
+    NetBirdModule(spec, supports_check_mode=True, **rules).run(run_approvals)
 
 
 if __name__ == "__main__":

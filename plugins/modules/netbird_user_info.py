@@ -17,6 +17,11 @@ description:
   - With O(current=true), returns only the token's own user, read from C(/api/users/current).
   - Each user carries the names of its auto groups when the token may read groups; a token that may not (role
     C(user)) still gets the users, without names.
+  - With an external IdP (NetBird Cloud, most self-hosted servers) the server lists service users, and regular users
+    the IdP does not return, as stubs that do not report their state (C(is_blocked=false) and C(status=active)
+    whatever is stored; NetBird issue 6651). Such users get RV(users[].state_reported=false) and V(null) for
+    C(is_blocked), C(pending_approval) and C(status), and the filters O(status), O(pending_approval) and O(blocked)
+    leave them out with a warning instead of guessing.
 author:
   - netbird_ops.netbird maintainers (@netbird-ops)
 extends_documentation_fragment:
@@ -52,9 +57,10 @@ options:
     description: Only users with this display name (case-sensitive, exact).
     type: str
   role:
-    description: Only users with this role (case-insensitive).
+    description:
+      - Only users with this role, case-insensitive. One of V(owner), V(admin), V(user), V(billing_admin), V(auditor),
+        V(network_admin).
     type: str
-    choices: [owner, admin, user, billing_admin, auditor, network_admin]
   status:
     description: Only users with this status.
     type: str
@@ -153,7 +159,7 @@ users:
       type: str
       sample: admin
     status:
-      description: C(active), C(invited) or C(blocked).
+      description: C(active), C(invited) or C(blocked); V(null) when the server does not report it (RV(users[].state_reported=false)).
       type: str
       sample: active
     auto_groups:
@@ -171,10 +177,19 @@ users:
       description: Whether this is a service user.
       type: bool
     is_blocked:
-      description: Whether the user is blocked.
+      description:
+        - Whether the user is blocked.
+        - V(null) when the server does not report it (RV(users[].state_reported=false)).
       type: bool
     pending_approval:
-      description: Whether the user waits for an admin's approval.
+      description:
+        - Whether the user waits for an admin's approval.
+        - V(null) when the server does not report it (RV(users[].state_reported=false)).
+      type: bool
+    state_reported:
+      description:
+        - V(false) for a stub of a server with an external IdP (C(issued) empty) that does not report the user's
+          blocked state, approval and status; those keys are then V(null).
       type: bool
     is_current:
       description: Whether this is the token's own user.
@@ -215,80 +230,18 @@ users:
           type: str
 '''
 
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdAPIError
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._groups import GroupResolver
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._info import info_argument_spec, run_user_info
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._module import NetBirdModule
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._tokens import add_token_lists
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import ROLES, public_user
 
 
-def matches(user, params):
-    if params["user_id"] is not None and user.get("id") != params["user_id"]:
-        return False
-    if params["email"] is not None and (user.get("email") or "").lower() != params["email"].strip().lower():
-        return False
-    if params["name"] is not None and user.get("name") != params["name"]:
-        return False
-    if params["role"] is not None and (user.get("role") or "").lower() != params["role"].lower():
-        return False
-    if params["status"] is not None and user.get("status") != params["status"]:
-        return False
-    for option, key in (("service_user", "is_service_user"), ("pending_approval", "pending_approval"), ("blocked", "is_blocked")):
-        if params[option] is not None and bool(user.get(key)) != params[option]:
-            return False
-    return True
-
-
-def run(nb):
-    params = nb.params
-    client = nb.client
-    if params["current"]:
-        try:
-            raw_users = [client.get_object("/users/current")]
-        except NetBirdAPIError as exc:
-            if exc.status == 403 and "blocked" not in exc.message and "pending" not in exc.message:
-                exc.hint = ("NetBird does not answer /api/users/current for a service user's token; "
-                            "use netbird_user_info with name (and service_user: true) to read a service user")
-            raise
-    else:
-        query = None
-        if params["service_user"] is not None:
-            query = {"service_user": "true" if params["service_user"] else "false"}
-        raw_users = client.get_list("/users", params=query)
-    selected = [u for u in raw_users if matches(u, params)]
-    groups = GroupResolver(client)
-    if selected and any(u.get("auto_groups") for u in selected):
-        if not groups.load():
-            nb.warn("auto_groups_names are not returned: the token may not read groups (%s)" % groups.read_error)
-    else:
-        groups.seed([])
-    users = []
-    for raw in selected:
-        user = public_user(raw, groups)
-        if "permissions" in raw:
-            user["permissions"] = raw["permissions"]
-        users.append(user)
-    users.sort(key=lambda u: ((u.get("email") or "").lower(), u.get("name") or "", u.get("id") or ""))
-    if params["include_tokens"]:
-        add_token_lists(client, users, raw_users, nb.warn)
-    return {"changed": False, "users": users}
+def argument_spec():
+    """The module's options (the connection options aside); no rules between them."""
+    return info_argument_spec(), {}
 
 
 def main():
-    argument_spec = dict(
-        current=dict(type="bool", default=False),
-        user_id=dict(type="str"),
-        email=dict(type="str"),
-        name=dict(type="str"),
-        role=dict(type="str", choices=list(ROLES)),
-        status=dict(type="str", choices=["active", "invited", "blocked"]),
-        service_user=dict(type="bool", aliases=["is_service_user"]),
-        pending_approval=dict(type="bool"),
-        blocked=dict(type="bool", aliases=["is_blocked"]),
-        include_tokens=dict(type="bool", default=False),
-    )
-    module = NetBirdModule(argument_spec, supports_check_mode=True)
-    module.run(run)
+    spec, rules = argument_spec()
+    NetBirdModule(spec, supports_check_mode=True, **rules).run(run_user_info)
 
 
 if __name__ == "__main__":

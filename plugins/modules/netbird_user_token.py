@@ -288,24 +288,20 @@ tokens:
       returned: when the token was rotated
 '''
 
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import batch_argument_spec
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._module import NetBirdModule
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._tokens import (
-    TOKEN_ENTRY_KEYS,
-    run_token_specs,
-    token_entry_argument_spec,
-)
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._tokens import run_tokens, token_entry_argument_spec
+
+
+def argument_spec():
+    """The module's options (the connection options aside) and the rules between them."""
+    # the entries name tokens; they never hold a secret
+    return batch_argument_spec(token_entry_argument_spec(), "tokens", no_log=False)
 
 
 def main():
-    argument_spec = token_entry_argument_spec()
-    # the entries name tokens; they never hold a secret
-    argument_spec["tokens"] = dict(type="list", elements="dict", options=token_entry_argument_spec(), no_log=False)
-    module = NetBirdModule(
-        argument_spec,
-        supports_check_mode=True,
-        mutually_exclusive=[("tokens", key) for key in TOKEN_ENTRY_KEYS] + [("user_id", "user_name")],
-    )
-    module.run(run_token_specs)
+    spec, rules = argument_spec()
+    NetBirdModule(spec, supports_check_mode=True, **rules).run(run_tokens)
 
 
 if __name__ == "__main__":

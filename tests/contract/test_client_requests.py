@@ -8,8 +8,9 @@ from __future__ import annotations
 import json
 
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdClient
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import UserEngine, UserSpec
-from ansible_collections.netbird_ops.netbird.plugins.modules import netbird_user_approval
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._approvals import ApprovalKind
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import Change
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import UserKind, UserSpec
 
 
 def spec(**kwargs):
@@ -19,7 +20,7 @@ def spec(**kwargs):
 
 
 def apply_all(client, specs):
-    engine = UserEngine(client)
+    engine = UserKind(client)
     engine.load_users()
     for item in specs:
         engine.apply(engine.plan(item))
@@ -44,8 +45,9 @@ def test_every_request_of_every_write_path_matches_the_spec(nb_emulator, spec_co
     ])
     apply_all(client, [spec(email="new@example.org", role="auditor", auto_groups=["ops"], auto_groups_mode="add", blocked=False)])
     pending = {u["email"]: u for u in engine.client.get_list("/users", params={"service_user": "false"})}
-    netbird_user_approval._approve(engine, pending["pend1@example.org"])  # pylint: disable=protected-access
-    netbird_user_approval._reject(engine, pending["pend2@example.org"])  # pylint: disable=protected-access
+    approvals = ApprovalKind(client, users=engine)
+    approvals.apply(Change(None, pending["pend1@example.org"], "approve", {"approve": True}))
+    approvals.apply(Change(None, pending["pend2@example.org"], "reject", {"reject": True}))
 
     log = nb_emulator.control("GET", "log")
     entries = log if isinstance(log, list) else log.get("requests") or log.get("entries") or []

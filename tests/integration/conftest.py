@@ -11,7 +11,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 
 import pytest
 import yaml
@@ -179,9 +178,3 @@ class Ansible:
 @pytest.fixture()
 def ansible(collections_path, emulator, tmp_path):
     return Ansible(collections_path, emulator, tmp_path)
-
-
-@pytest.fixture()
-def tmp_workdir():
-    with tempfile.TemporaryDirectory(prefix="netbird-it-") as path:
-        yield path

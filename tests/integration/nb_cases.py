@@ -10,6 +10,7 @@ each other's faults, counters or users (every user of a case has an email at ``<
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import socket
@@ -20,15 +21,23 @@ from urllib.parse import quote
 import yaml
 from ansible import __version__ as ansible_version
 
+from nb_testlib import REPO
+
 WRITE_METHODS = ("POST", "PUT", "DELETE")
 
 # Every option of each module, templated from the case's ``args`` (omitted when the case does not set it).
-MODULE_OPTIONS = {
-    "netbird_user": ("state", "user_id", "email", "name", "service_user", "role", "auto_groups", "auto_groups_mode",
-                     "blocked", "resend_invite", "old_password", "new_password", "users"),
-    "netbird_user_approval": ("state", "user_id", "email", "emails", "all_pending", "email_domains"),
-    "netbird_user_info": ("current", "user_id", "email", "name", "role", "status", "service_user", "pending_approval", "blocked"),
-}
+MODULES_DIR = os.path.join(REPO, "plugins", "modules")
+
+
+def _module_options(name):
+    """A module's own options (the connection options aside), read from its argument spec."""
+    module = importlib.import_module("ansible_collections.netbird_ops.netbird.plugins.modules." + name)
+    spec, _rules = module.argument_spec()
+    return tuple(spec)
+
+
+MODULE_OPTIONS = dict((name[:-3], _module_options(name[:-3])) for name in sorted(os.listdir(MODULES_DIR))
+                      if name.startswith("netbird_") and name.endswith(".py"))
 ROLE = "role"
 NO_LOG_HIDES_WARNINGS = tuple(int(part) for part in ansible_version.split(".")[:2]) < (2, 19)
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import pytest
 
+import fakes
+from fakes import FakeClient
+
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdInputError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._groups import GroupResolver
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._runner import summarize
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import UserEngine, UserSpec
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import UserKind, UserSpec, summarize
 
 
 class CountingList(list):
@@ -27,26 +29,16 @@ class CountingList(list):
 
 
 def raw_user(uid, email="", name="", service=False, current=False, role="user", groups=()):
-    return {"id": uid, "email": email, "name": name, "role": role, "auto_groups": list(groups), "is_blocked": False,
-            "pending_approval": False, "is_service_user": service, "is_current": current, "status": "active"}
+    return fakes.raw_user(uid, email, name, role=role, groups=groups, service=service, current=current)
 
 
-class Client:
-    def __init__(self, users, groups=(), peers=()):
-        self.users = users
-        self.groups = CountingList(groups)
-        self.peers = list(peers)
-        self.calls = []
+def Client(users, groups=(), peers=()):  # pylint: disable=invalid-name
+    """The shared fake, answering the stored lists themselves so that scans can be counted."""
+    return FakeClient(users, groups=CountingList(groups), peers=list(peers), copies=False)
 
-    def get_list(self, path, params=None):
-        self.calls.append(path)
-        if path == "/users":
-            return self.users
-        if path == "/groups":
-            return self.groups
-        if path == "/peers":
-            return self.peers
-        raise AssertionError(path)
+
+def paths(client):
+    return [call[1] for call in client.calls]
 
 
 def spec(**entry):
@@ -55,7 +47,7 @@ def spec(**entry):
 
 def engine(users, **kwargs):
     client = Client(users, **kwargs)
-    eng = UserEngine(client)
+    eng = UserKind(client)
     eng.load_users()
     return eng, client
 
@@ -109,9 +101,9 @@ def test_a_batch_scans_the_user_and_group_lists_once():
         else:
             specs.append(spec(email="USER%d@x.io" % index, role="admin", auto_groups=team))
     plans = [eng.plan(s) for s in specs]
-    assert all(p.action == "update" and p.put_body["role"] == "admin" for p in plans)
+    assert all(p.action == "update" and p.step("put")["role"] == "admin" for p in plans)
     assert users.iterations <= 1 and client.groups.iterations <= 2
-    assert client.calls == ["/users", "/groups"]
+    assert paths(client) == ["/users", "/groups"]
 
 
 def test_peer_counts_read_once_for_many_deletions():
@@ -119,8 +111,8 @@ def test_peer_counts_read_once_for_many_deletions():
     peers = [{"id": "p1", "user_id": "u0"}, {"id": "p2", "user_id": "u0"}, {"id": "p3", "user_id": "u2"}]
     eng, client = engine(users, peers=peers)
     plans = [eng.plan(spec(email="u%d@x.io" % index, state="absent")) for index in range(3)]
-    assert [p.peers for p in plans] == [2, 0, 1]
-    assert client.calls.count("/peers") == 1
+    assert [p.info["peers"] for p in plans] == [2, 0, 1]
+    assert paths(client).count("/peers") == 1
 
 
 def test_group_index_follows_a_new_group_list():

@@ -4,14 +4,21 @@
 
 from __future__ import annotations
 
-import copy
-
 import pytest
+
+from fakes import FakeClient, raw_user as user
 
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdAPIError, NetBirdInputError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._groups import GroupResolver, looks_like_group_id
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._runner import build_specs, list_filter
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import UserEngine, UserSpec, public_user
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import batch_argument_spec
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import (
+    UserKind,
+    UserSpec,
+    list_filter,
+    public_user,
+    user_entry_argument_spec,
+    user_specs,
+)
 
 G_ALL = "c0000000000000000all"[:20]
 G_DEV = "d0000000000000000dev"
@@ -27,65 +34,16 @@ GROUPS = [
 ]
 
 
-def user(uid, email="", name="", role="user", groups=(), blocked=False, pending=False, service=False, current=False, status=None):
-    return {
-        "id": uid, "email": email, "name": name, "role": role, "auto_groups": list(groups), "is_blocked": blocked,
-        "pending_approval": pending, "is_service_user": service, "is_current": current,
-        "status": status or ("blocked" if blocked else "active"), "last_login": "0001-01-01T00:00:00Z", "issued": "api",
-    }
-
-
 OWNER = user("owner1", "owner@example.com", "Owner", role="owner", current=True)
 
 
-class FakeClient:
-    def __init__(self, users=None, groups=None, groups_status=None):
-        self.users = copy.deepcopy(users if users is not None else [OWNER])
-        self.groups = copy.deepcopy(GROUPS if groups is None else groups)
-        self.groups_status = groups_status
-        self.calls = []
+PEERS = [{"id": "p1", "user_id": "u1"}, {"id": "p2", "user_id": "u1"}, {"id": "p3", "user_id": "x"}]
 
-    def get_list(self, path, params=None):
-        self.calls.append(("GET", path, params))
-        if path == "/users":
-            return copy.deepcopy(self.users)
-        if path == "/groups":
-            if self.groups_status:
-                raise NetBirdAPIError("GET", "/api/groups", status=self.groups_status, message="permission denied")
-            return copy.deepcopy(self.groups)
-        if path == "/peers":
-            return [{"id": "p1", "user_id": "u1"}, {"id": "p2", "user_id": "u1"}, {"id": "p3", "user_id": "x"}]
-        raise AssertionError(path)
 
-    def post(self, path, body=None, idempotent=False):
-        self.calls.append(("POST", path, body))
-        created = dict(user("new1", body.get("email", ""), body.get("name"), body["role"], body["auto_groups"],
-                            service=body["is_service_user"]))
-        created["password"] = "one-time-secret!"
-        return created
-
-    def put(self, path, body):
-        self.calls.append(("PUT", path, body))
-        uid = path.rsplit("/", 1)[1]
-        for item in self.users:
-            if item["id"] == uid:
-                item.update(role=body["role"], auto_groups=body["auto_groups"], is_blocked=body["is_blocked"])
-                return copy.deepcopy(item)
-        return dict(user(uid), **body)
-
-    def delete(self, path):
-        self.calls.append(("DELETE", path, None))
-        return {}
-
-    def request(self, method, path, **kwargs):
-        self.calls.append((method, path, kwargs))
-        return {}
-
-    def writes(self):
-        return [c for c in self.calls if c[0] != "GET"]
-
-    def reads(self, path):
-        return [c for c in self.calls if c[0] == "GET" and c[1] == path]
+def make_client(users=None, groups=None, groups_status=None):
+    """The shared fake (tests/unit/fakes.py) with this file's groups and peers."""
+    return FakeClient([OWNER] if users is None else users, groups=GROUPS if groups is None else groups, peers=PEERS,
+                      groups_status=groups_status)
 
 
 def spec(**kwargs):
@@ -95,8 +53,8 @@ def spec(**kwargs):
 
 
 def engine_for(users, check_mode=False, **kwargs):
-    client = FakeClient([OWNER] + users, **kwargs)
-    eng = UserEngine(client, check_mode=check_mode)
+    client = make_client([OWNER] + users, **kwargs)
+    eng = UserKind(client, check_mode=check_mode)
     eng.load_users()
     return eng, client
 
@@ -110,13 +68,13 @@ def test_group_id_shape():
 
 
 def test_names_and_ids_resolve_to_sorted_unique_ids():
-    resolver = GroupResolver(FakeClient())
+    resolver = GroupResolver(make_client())
     assert resolver.to_ids(["ops", G_DEV, "dev"]) == sorted([G_OPS, G_DEV])
     assert resolver.to_names([G_OPS, G_DEV, "zzz-unknown"]) == ["dev", "ops", "zzz-unknown"]
 
 
 def test_one_groups_call_per_run():
-    client = FakeClient()
+    client = make_client()
     resolver = GroupResolver(client)
     resolver.to_ids(["dev"])
     resolver.to_ids(["ops"])
@@ -126,22 +84,22 @@ def test_one_groups_call_per_run():
 
 def test_unknown_group_names_error_names_the_option():
     with pytest.raises(NetBirdInputError, match=r"users\[1\]\.auto_groups: unknown groups 'nope', 'nada'"):
-        GroupResolver(FakeClient()).to_ids(["dev", "nope", "nada"], option="users[1].auto_groups")
+        GroupResolver(make_client()).to_ids(["dev", "nope", "nada"], option="users[1].auto_groups")
 
 
 def test_ambiguous_group_name_lists_candidates():
     with pytest.raises(NetBirdInputError, match="ambiguous.*%s.*%s" % (G_DUP1, G_DUP2)):
-        GroupResolver(FakeClient()).to_ids(["sso"])
+        GroupResolver(make_client()).to_ids(["sso"])
 
 
 @pytest.mark.parametrize("value", ["All", G_ALL])
 def test_all_group_refused_by_name_and_id(value):
     with pytest.raises(NetBirdInputError, match="'All' group cannot be assigned"):
-        GroupResolver(FakeClient()).to_ids([value])
+        GroupResolver(make_client()).to_ids([value])
 
 
 def test_unreadable_groups_allow_ids_but_not_names():
-    resolver = GroupResolver(FakeClient(groups_status=403))
+    resolver = GroupResolver(make_client(groups_status=403))
     assert resolver.to_ids([G_DEV]) == [G_DEV]
     assert resolver.to_names([G_DEV]) is None
     with pytest.raises(NetBirdInputError, match="may not read groups"):
@@ -150,7 +108,7 @@ def test_unreadable_groups_allow_ids_but_not_names():
 
 def test_other_group_errors_propagate():
     with pytest.raises(NetBirdAPIError):
-        GroupResolver(FakeClient(groups_status=500)).load()
+        GroupResolver(make_client(groups_status=500)).load()
 
 
 # -- specs (static validation, before any request) ----------------------------------------------
@@ -163,7 +121,6 @@ def test_other_group_errors_propagate():
     (dict(name="bot", service_user=True, old_password="a", new_password="b"), "do not apply to service users"),
     (dict(name="bot", service_user=True, resend_invite=True), "resend_invite does not apply"),
     (dict(email="a@x.io", state="absent", role="admin"), "role cannot be combined with state=absent"),
-    (dict(email="a@x.io", old_password="a"), "must be given together"),
     (dict(old_password="same", new_password="same"), "must differ"),
     (dict(name="Alice"), "email is required to identify or create a regular user"),
     (dict(), "needs user_id, email"),
@@ -174,14 +131,31 @@ def test_static_validation(kwargs, message):
         spec(**kwargs)
 
 
+def argspec_errors(params):
+    """What Ansible's own validation of netbird_user's argument spec says about ``params`` (no request is made)."""
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator  # pylint: disable=import-outside-toplevel
+    spec, rules = batch_argument_spec(user_entry_argument_spec(), "users")
+    return " ".join(ArgumentSpecValidator(spec, **rules).validate(params).error_messages)
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"email": "a@x.io", "old_password": "a"}, "required together: old_password, new_password"),
+    ({"users": [{"email": "a@x.io", "old_password": "a"}]}, "required together: old_password, new_password found in users"),
+    ({"users": [], "email": "a@x.io"}, "mutually exclusive: users|email"),
+    ({"email": "a@x.io", "auto_groups_mode": "merge"}, "auto_groups_mode must be one of"),
+])
+def test_argument_spec_validation(params, message):
+    assert message in argspec_errors(params)
+
+
 def test_batch_option_names_carry_the_index():
     with pytest.raises(NetBirdInputError, match=r"users\[1\]\.role 'boss'"):
-        build_specs({"users": [{"email": "a@x.io"}, {"email": "b@x.io", "role": "boss"}]})
+        user_specs({"users": [{"email": "a@x.io"}, {"email": "b@x.io", "role": "boss"}]})
 
 
 def test_batch_duplicates_refused():
     with pytest.raises(NetBirdInputError, match=r"users\[0\] and users\[1\] name the same user"):
-        build_specs({"users": [{"email": "a@x.io"}, {"email": "A@X.io"}]})
+        user_specs({"users": [{"email": "a@x.io"}, {"email": "A@X.io"}]})
 
 
 def test_role_is_case_insensitive():
@@ -201,20 +175,20 @@ def test_omitted_role_is_never_defaulted():
     """Pitfall: community.ansible_netbird demotes admins when role is omitted."""
     eng, client = engine_for([user("u1", "a@x.io", "A", role="admin", groups=[G_DEV])])
     plan = eng.plan(spec(email="a@x.io", auto_groups=["dev", "ops"]))
-    assert plan.put_body == {"role": "admin", "auto_groups": sorted([G_DEV, G_OPS]), "is_blocked": False}
+    assert plan.step("put") == {"role": "admin", "auto_groups": sorted([G_DEV, G_OPS]), "is_blocked": False}
 
 
 def test_omitted_blocked_never_unblocks():
     """Pitfall: a PUT without is_blocked unblocks the user."""
     eng, _client = engine_for([user("u1", "a@x.io", "A", blocked=True)])
     plan = eng.plan(spec(email="a@x.io", role="auditor"))
-    assert plan.put_body == {"role": "auditor", "auto_groups": [], "is_blocked": True}
+    assert plan.step("put") == {"role": "auditor", "auto_groups": [], "is_blocked": True}
 
 
 def test_omitted_groups_are_kept():
     eng, _client = engine_for([user("u1", "a@x.io", "A", groups=[G_OPS])])
     plan = eng.plan(spec(email="a@x.io", blocked=True))
-    assert plan.put_body == {"role": "user", "auto_groups": [G_OPS], "is_blocked": True}
+    assert plan.step("put") == {"role": "user", "auto_groups": [G_OPS], "is_blocked": True}
 
 
 def test_groups_compared_as_a_set():
@@ -245,7 +219,7 @@ def test_ids_are_validated_before_a_write():
 def test_group_modes(mode, expected):
     eng, _client = engine_for([user("u1", "a@x.io", "A", groups=[G_OPS])])
     plan = eng.plan(spec(email="a@x.io", auto_groups=["dev"] if mode != "remove" else ["ops"], auto_groups_mode=mode))
-    assert plan.put_body["auto_groups"] == sorted(expected)
+    assert plan.step("put")["auto_groups"] == sorted(expected)
 
 
 def test_add_mode_keeps_unmanaged_groups_and_is_idempotent():
@@ -257,7 +231,7 @@ def test_add_mode_keeps_unmanaged_groups_and_is_idempotent():
 def test_pending_user_is_never_unblocked():
     eng, _client = engine_for([user("u1", "p@x.io", "P", blocked=True, pending=True)])
     plan = eng.plan(spec(email="p@x.io", blocked=False, auto_groups=["dev"]))
-    assert plan.put_body == {"role": "user", "auto_groups": [G_DEV], "is_blocked": True}
+    assert plan.step("put") == {"role": "user", "auto_groups": [G_DEV], "is_blocked": True}
     assert any("pending approval" in w for w in plan.warnings)
 
 
@@ -289,8 +263,8 @@ def test_server_rules_checked_before_any_write(kwargs, message):
 
 def test_admin_cannot_grant_owner():
     admin = user("adm", "adm@x.io", "Adm", role="admin", current=True)
-    client = FakeClient([admin, user("a1", "a@x.io", "A")])
-    eng = UserEngine(client)
+    client = make_client([admin, user("a1", "a@x.io", "A")])
+    eng = UserKind(client)
     eng.load_users()
     with pytest.raises(NetBirdInputError, match="only the owner can give the owner role"):
         eng.plan(spec(email="a@x.io", role="owner"))
@@ -299,7 +273,7 @@ def test_admin_cannot_grant_owner():
 def test_owner_transfer_warns():
     eng, _client = engine_for([user("a1", "a@x.io", "A", status="invited")])
     plan = eng.plan(spec(email="a@x.io", role="owner"))
-    assert plan.put_body["role"] == "owner"
+    assert plan.step("put")["role"] == "owner"
     assert any("demotes" in w for w in plan.warnings)
     assert any("invited" in w for w in plan.warnings)
 
@@ -315,9 +289,10 @@ def test_create_plan_and_block_after_create():
     eng, client = engine_for([])
     plan = eng.plan(spec(email="n@x.io", name="N", auto_groups=["dev"], blocked=True))
     assert plan.action == "create"
-    assert plan.create_body == {"role": "user", "auto_groups": [G_DEV], "is_service_user": False, "name": "N", "email": "n@x.io"}
-    assert plan.put_body == {"role": "user", "auto_groups": [G_DEV], "is_blocked": True}
-    created, password = eng.apply(plan)
+    assert plan.step("create") == {"role": "user", "auto_groups": [G_DEV], "is_service_user": False, "name": "N", "email": "n@x.io"}
+    assert plan.step("put") == {"role": "user", "auto_groups": [G_DEV], "is_blocked": True}
+    outcome = eng.apply(plan)
+    created, password = outcome.result, outcome.secrets.get("password")
     assert password == "one-time-secret!"
     assert "password" not in created
     assert [c[0] for c in client.writes()] == ["POST", "PUT"]
@@ -326,30 +301,30 @@ def test_create_plan_and_block_after_create():
 def test_service_user_create_body():
     eng, _client = engine_for([])
     plan = eng.plan(spec(name="ci-bot", service_user=True, role="network_admin"))
-    assert plan.create_body == {"role": "network_admin", "auto_groups": [], "is_service_user": True, "name": "ci-bot"}
+    assert plan.step("create") == {"role": "network_admin", "auto_groups": [], "is_service_user": True, "name": "ci-bot"}
 
 
 def test_check_mode_writes_nothing_and_predicts():
     eng, client = engine_for([user("a1", "a@x.io", "A")], check_mode=True)
     for s in (spec(email="n@x.io", name="N", blocked=True), spec(email="a@x.io", role="admin"), spec(email="a@x.io", state="absent")):
-        predicted, password = eng.apply(eng.plan(s))
-        assert password is None
+        outcome = eng.apply(eng.plan(s))
+        assert outcome.secrets.get("password") is None
     assert not client.writes()
     created = eng.plan(spec(email="n@x.io", name="N"))
-    assert eng.apply(created)[0]["id"] is None
+    assert eng.apply(created).result["id"] is None
 
 
 def test_delete_counts_peers_and_absent_is_no_change():
     eng, _client = engine_for([user("u1", "a@x.io", "A")])
     plan = eng.plan(spec(email="a@x.io", state="absent"))
-    assert plan.action == "delete" and plan.peers == 2
+    assert plan.action == "delete" and plan.info["peers"] == 2
     assert any("2 peers" in w for w in plan.warnings)
     assert not eng.plan(spec(email="gone@x.io", state="absent")).changed
 
 
 def test_resend_invite_only_when_invited():
     eng, _client = engine_for([user("i1", "i@x.io", "I", status="invited"), user("a1", "a@x.io", "A")])
-    assert eng.plan(spec(email="i@x.io", resend_invite=True)).invite
+    assert eng.plan(spec(email="i@x.io", resend_invite=True)).step("invite")
     assert not eng.plan(spec(email="a@x.io", resend_invite=True)).changed
 
 
@@ -371,7 +346,7 @@ def test_ambiguous_email_lookup():
 
 
 def test_public_user_shape():
-    resolver = GroupResolver(FakeClient())
+    resolver = GroupResolver(make_client())
     out = public_user(user("u1", "a@x.io", "A", groups=[G_OPS, G_DEV]), resolver if resolver.load() else None)
     assert out["auto_groups"] == sorted([G_DEV, G_OPS]) and out["auto_groups_names"] == ["dev", "ops"]
     assert set(out) >= {"id", "email", "name", "role", "status", "auto_groups", "auto_groups_names", "is_service_user",

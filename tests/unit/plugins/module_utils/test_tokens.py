@@ -4,10 +4,11 @@
 
 from __future__ import annotations
 
-import copy
 import datetime
 
 import pytest
+
+import fakes
 
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import (
     AmbiguousWriteError,
@@ -15,15 +16,17 @@ from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import (
     NetBirdInputError,
     OperationFailed,
 )
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import batch_argument_spec
 import ansible_collections.netbird_ops.netbird.plugins.module_utils._tokens as tokens_mod
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._tokens import (
     TOKEN_ENTRY_KEYS,
     TokenSpec,
     access_problem,
     add_token_lists,
-    build_token_specs,
     parse_time,
-    run_token_specs,
+    run_tokens,
+    token_entry_argument_spec,
+    token_specs,
 )
 
 NOW = datetime.datetime(2026, 3, 1, 12, 0, 0, tzinfo=datetime.timezone.utc)
@@ -55,79 +58,19 @@ def as_current(raw):
     return dict(raw, is_current=True)
 
 
-class FakeClient:
-    """Users and tokens in memory; records every call. ``post_error``/``delete_error`` inject failures."""
+class FakeClient(fakes.FakeClient):
+    """The shared fake, with this file's users and tokens (expiry relative to NOW)."""
 
     def __init__(self, users, tokens=None):
-        self.users = copy.deepcopy(users)
-        self.tokens = copy.deepcopy(tokens or {})
-        self.calls = []
-        self.post_error = None
-        self.delete_error = None
-        self.delay_lost_create = False
-        self.late = None
-        self.counter = 0
-
-    def get_list(self, path, params=None):
-        self.calls.append(("GET", path, params))
-        if path == "/users":
-            return copy.deepcopy(self.users)
-        parts = path.split("/")
-        if len(parts) == 4 and parts[3] == "tokens":
-            return copy.deepcopy(self.tokens.get(parts[2], []))
-        raise AssertionError(path)
-
-    def post(self, path, body=None, idempotent=False):
-        self.calls.append(("POST", path, body))
-        uid = path.split("/")[2]
-        if self.late is not None:
-            # a create whose answer was lost lands only now
-            self.tokens.setdefault(uid, []).append(self.late)
-            self.late = None
-        self.counter += 1
-        raw = token("new%d" % self.counter, body["name"], body["expires_in"], created_by=self._actor_id())
-        if self.post_error is not None:
-            error, self.post_error = self.post_error, None
-            if self.delay_lost_create:
-                self.late = raw
-            else:
-                self.tokens.setdefault(uid, []).append(raw)
-            raise error
-        self.tokens.setdefault(uid, []).append(raw)
-        return {"plain_token": "nbp_secret%d" % self.counter, "personal_access_token": copy.deepcopy(raw)}
-
-    def delete(self, path):
-        self.calls.append(("DELETE", path, None))
-        if self.delete_error is not None:
-            error, self.delete_error = self.delete_error, None
-            raise error
-        parts = path.split("/")
-        before = self.tokens.get(parts[2], [])
-        after = [t for t in before if t["id"] != parts[4]]
-        if len(after) == len(before):
-            raise NetBirdAPIError("DELETE", "/api" + path, status=404, message="pat: %s not found" % parts[4])
-        self.tokens[parts[2]] = after
-        return {}
-
-    def _actor_id(self):
-        return next((u["id"] for u in self.users if u.get("is_current")), None)
-
-    def writes(self):
-        return [c for c in self.calls if c[0] != "GET"]
+        super().__init__(users, tokens=tokens, token_factory=lambda tid, name, days, by: token(tid, name, days, created_by=by))
 
 
-class FakeNB:
-    def __init__(self, client, params, check_mode=False, diff_mode=False):
-        self.client = client
-        self.params = dict((key, None) for key in TOKEN_ENTRY_KEYS)
-        self.params.update(state="present", tokens=None)
-        self.params.update(params)
-        self.check_mode = check_mode
-        self.diff_mode = diff_mode
-        self.warnings = []
-
-    def warn(self, text):
-        self.warnings.append(text)
+def FakeNB(client, params, check_mode=False, diff_mode=False):  # pylint: disable=invalid-name
+    """The shared FakeNB with every token option unset but the given ones."""
+    full = dict((key, None) for key in TOKEN_ENTRY_KEYS)
+    full.update(state="present", tokens=None)
+    full.update(params)
+    return fakes.FakeNB(client, full, check_mode=check_mode, diff_mode=diff_mode)
 
 
 def run(users, server_tokens=None, check_mode=False, diff_mode=False, **params):
@@ -137,7 +80,7 @@ def run(users, server_tokens=None, check_mode=False, diff_mode=False, **params):
 
 
 def execute(client, nb):
-    return run_token_specs(nb)
+    return run_tokens(nb)
 
 
 @pytest.fixture(autouse=True)
@@ -192,22 +135,33 @@ def test_admin_on_regular_user_message_names_the_rule():
     ({"name": "ci", "expires_in": 30, "rotate_before_days": 30}, r"rotate_before_days \(30\) must be smaller than expires_in \(30\)"),
     ({"name": "ci", "expires_in": 30, "rotate_before_days": -1}, "rotate_before_days must be between 0 and 364"),
     ({"state": "absent"}, "name or token_id is required to delete a token"),
-    ({"name": "ci", "expires_in": 30, "user_id": "u", "user_name": "s"}, "mutually exclusive"),
 ])
 def test_spec_validation(entry, message):
     with pytest.raises(NetBirdInputError, match=message):
         TokenSpec(entry)
 
 
+@pytest.mark.parametrize("params, message", [
+    ({"name": "ci", "expires_in": 30, "user_id": "u", "user_name": "s"}, "mutually exclusive: user_id|user_name"),
+    ({"tokens": [{"name": "ci", "expires_in": 30, "user_id": "u", "user_name": "s"}]},
+     "mutually exclusive: user_id|user_name found in tokens"),
+])
+def test_argument_spec_validation(params, message):
+    """The rules the argument spec carries (single mode and every batch element), checked by Ansible itself."""
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator  # pylint: disable=import-outside-toplevel
+    spec, rules = batch_argument_spec(token_entry_argument_spec(), "tokens", no_log=False)
+    assert message in " ".join(ArgumentSpecValidator(spec, **rules).validate(params).error_messages)
+
+
 def test_batch_errors_name_the_element():
     with pytest.raises(NetBirdInputError, match=r"tokens\[1\]\.expires_in must be between 1 and 365"):
-        build_token_specs({"tokens": [{"name": "a", "expires_in": 1}, {"name": "b", "expires_in": 400}]})
+        token_specs({"tokens": [{"name": "a", "expires_in": 1}, {"name": "b", "expires_in": 400}]})
 
 
 def test_batch_duplicate_entries_refused():
     with pytest.raises(NetBirdInputError, match=r"tokens\[0\] and tokens\[1\] name the same token"):
-        build_token_specs({"tokens": [{"user_name": "x", "name": "a", "expires_in": 1},
-                                      {"user_name": "x", "name": "a", "expires_in": 9}]})
+        token_specs({"tokens": [{"user_name": "x", "name": "a", "expires_in": 1},
+                                {"user_name": "x", "name": "a", "expires_in": 9}]})
 
 
 def test_invalid_input_makes_no_request():
