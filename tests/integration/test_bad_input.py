@@ -147,15 +147,15 @@ ROLE_CASES = [
      "p@x.io is in both netbird_onboarding_approve and netbird_onboarding_reject"),
     ("role: token lifetime out of range",
      {"netbird_onboarding_service_users": [{"name": "bot", "tokens": [{"name": "ci", "expires_in": 400}]}]},
-     "netbird_onboarding_service_users[0].tokens[0].expires_in must be between 1 and 365"),
+     "netbird_onboarding_service_users: service user 'bot', token 'ci': expires_in must be between 1 and 365"),
     ("role: token without lifetime",
      {"netbird_onboarding_service_users": [{"name": "bot", "tokens": [{"name": "ci"}]}]},
-     "netbird_onboarding_service_users[0].tokens[0].expires_in is required"),
+     "netbird_onboarding_service_users: service user 'bot', token 'ci': expires_in is required"),
     ("role: token rotation window too long",
      {"netbird_onboarding_service_users": [{"name": "old", "state": "absent", "tokens": [{"name": "x"}]},
                                            {"name": "bot", "tokens": [{"name": "gone", "state": "absent"},
                                                                       {"name": "ci", "expires_in": 30, "rotate_before_days": 40}]}]},
-     "netbird_onboarding_service_users[1].tokens[1].rotate_before_days must be smaller than expires_in"),
+     "netbird_onboarding_service_users: service user 'bot', token 'ci': rotate_before_days must be smaller than expires_in"),
 ]
 
 SEED = {"groups": [{"name": "dev"}], "users": [{"email": "active@x.io", "name": "Active"},

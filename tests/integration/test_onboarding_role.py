@@ -7,6 +7,10 @@ from __future__ import annotations
 import json
 import os
 
+import yaml
+
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._tokens import EXPIRES_MAX, EXPIRES_MIN
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import EMAIL_RE
 from nb_testlib import REPO
 
 SEED = {
@@ -120,3 +124,37 @@ def test_example_playbook_runs(ansible, emulator):
     assert run.rc == 0, run.output
     run = ansible.playbook(playbook=playbook, args=["-e", team])
     assert run.rc == 0 and run.recap()["changed"] == 0, run.output
+
+
+def test_connection_variables_reach_the_modules(ansible, emulator):
+    """netbird_api_retries and netbird_api_timeout go to the modules through the role's module_defaults."""
+    vars_ = {"netbird_onboarding_users": [{"email": "w@example.com", "name": "W"}], "netbird_api_retries": 0}
+    emulator.faults([{"method": "GET", "path": "/api/users", "times": 1, "status": 503}])
+    run = ansible.playbook(ROLE_TASKS, play_vars=vars_)
+    assert run.rc != 0 and "GET /api/users failed with HTTP 503" in run.output, run.output
+    assert emulator.route("GET /api/users") == 1 and emulator.writes() == 0  # not retried
+
+    emulator.clear_faults()
+    emulator.reset_counters()
+    emulator.faults([{"method": "GET", "path": "/api/users", "times": 1, "delay": 3}])
+    run = ansible.playbook(ROLE_TASKS, play_vars=dict(vars_, netbird_api_timeout=1))
+    assert run.rc != 0 and "GET /api/users failed: read timed out" in run.output, run.output
+    assert emulator.writes() == 0
+
+    # without them, the defaults (5 retries, 30 s) ride out the same 503
+    emulator.clear_faults()
+    emulator.faults([{"method": "GET", "path": "/api/users", "times": 1, "status": 503}])
+    run = ansible.playbook(ROLE_TASKS, play_vars={"netbird_onboarding_users": [{"email": "w@example.com", "name": "W"}]})
+    assert run.rc == 0, run.output
+    assert emulator.user(email="w@example.com") is not None
+
+
+def test_input_checks_state_the_modules_rules():
+    """The role checks, before its first write, input that the token and approval modules would reject only
+    after netbird_user has written; it states two of their rules again, so they must stay the same."""
+    with open(os.path.join(REPO, "roles", "onboarding", "tasks", "main.yml"), encoding="utf-8") as handle:
+        block = yaml.safe_load(handle)[0]
+    check = block["block"][0]
+    assert check["name"] == "Check approvals, rejections and tokens before anything is written"
+    assert check["vars"]["__email"] == EMAIL_RE.pattern
+    assert "range(%d, %d)" % (EXPIRES_MIN, EXPIRES_MAX + 1) in check["vars"]["__bad_lifetime"]
