@@ -19,6 +19,11 @@ export NETBIRD_TESTS_REQUIRE_TOOLS := 1
 BENCH_ARGS ?= --n 100 --n 1000 --repeat 5
 # Stages of `make test`, in order.
 TEST_STAGES := venv pytest sanity lint build docs release-check compat
+# The check sessions (noxfile.py, antsibull-nox.toml) run with nox from the venv; each session has its own
+# venv under .nox/, reused on later runs (-r; its pinned packages are still checked).
+NOX := $(VENV)/bin/nox
+NOX_ARGS ?= --reuse-existing-virtualenvs --no-color
+export NOX_ARGS
 
 .PHONY: help venv test unit pytest sanity lint build docs release-check compat demo bench clean distclean
 
@@ -27,11 +32,12 @@ help:
 	@echo "make venv       create/refresh $(VENV) from requirements/*.txt"
 	@echo "make unit       unit tests only (tests/unit)"
 	@echo "make pytest     the whole pytest suite (tests/), in parallel"
-	@echo "make sanity     ansible-test sanity (offline, --venv, Python 3.11)"
-	@echo "make lint       ansible-lint (production), changelog lint, action group check, shellcheck"
+	@echo "make sanity     nox: ansible-test sanity (offline, --venv, Python of the venv)"
+	@echo "make lint       nox: yamllint, ansible-lint (production), extra checks (action group, unwanted files,"
+	@echo "                whitespace, tabs); antsibull-changelog lint; shellcheck"
 	@echo "make build      build the artifact into build/ and ansible-doc every module from it"
-	@echo "make docs       antsibull-docs lint + the rendered documentation site (build/docs/html)"
-	@echo "make release-check  changelog release, build, install, ansible-doc, galaxy-importer (in a scratch copy)"
+	@echo "make docs       nox: antsibull-docs lint; the rendered documentation site (build/docs/html)"
+	@echo "make release-check  changelog release, build, ansible-doc, nox build-import-check (galaxy-importer), in a scratch copy"
 	@echo "make compat     unit + integration tests on ansible-core 2.16 and on the newest release (.venv-compat/)"
 	@echo "make demo       run scripts/demo.py against the local NetBird API emulator"
 	@echo "make bench      scale benchmark: role vs uri loop vs raw requests floor, N=100 and 1,000 (BENCH_ARGS)"
@@ -61,15 +67,21 @@ pytest: venv
 	$(PYTHON) -m pytest -q -p xdist -n auto tests $(PYTEST_ARGS)
 
 sanity: venv
-	@bash scripts/sanity.sh
+	$(NOX) $(NOX_ARGS) -e ansible-test-sanity
 
+# Every check runs; the target fails at the end if any of them failed (nox itself runs all its sessions).
 lint: venv
-	@bash scripts/lint.sh
+	@failed=""; \
+	$(NOX) $(NOX_ARGS) -e lint ansible-lint extra-checks || failed="$$failed nox"; \
+	echo "antsibull-changelog lint"; antsibull-changelog lint || failed="$$failed changelog"; \
+	echo "shellcheck -x .ci/run scripts/*.sh"; shellcheck -x .ci/run scripts/*.sh || failed="$$failed shellcheck"; \
+	if [ -n "$$failed" ]; then echo "lint FAILED:$$failed" >&2; exit 1; fi; echo "lint passed"
 
 build: venv
 	@bash scripts/build.sh
 
 docs: venv
+	$(NOX) $(NOX_ARGS) -e docs-check
 	@bash scripts/docs.sh
 
 release-check: venv
@@ -86,7 +98,7 @@ bench: venv
 
 clean:
 	rm -rf build/ tests/output/ .pytest_cache/ .ansible/ changelogs/.plugin-cache.yaml tests/integration/inventory
-	find . \( -path ./.venv -o -path ./.venv-compat \) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+	find . \( -path ./.venv -o -path ./.venv-compat -o -path ./.nox \) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
 distclean: clean
-	rm -rf .venv .venv-compat
+	rm -rf .venv .venv-compat .nox

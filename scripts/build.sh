@@ -9,7 +9,7 @@ use_venv
 cd "${REPO_ROOT}"
 
 FQCN="${COLLECTION_NAMESPACE}.${COLLECTION_NAME}"
-VERSION="$(python -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["version"])' galaxy.yml)"
+VERSION="${COLLECTION_VERSION}"
 TARBALL="build/${COLLECTION_NAMESPACE}-${COLLECTION_NAME}-${VERSION}.tar.gz"
 
 log "ansible-galaxy collection build -> ${TARBALL}"
@@ -19,7 +19,7 @@ ansible-galaxy collection build --force --output-path build/ .
 
 # Development-only paths (see build_ignore in galaxy.yml) must not be in the artifact.
 leaked="$(tar -tzf "${TARBALL}" | sed 's|^\./||' |
-    grep -E '^(\.venv|\.ansible|\.ci|\.git[^/]*|\.pytest_cache|build|requirements|scripts|benchmarks|tests/output)(/|$)|(^|/)__pycache__/|\.pyc$|^tests/integration/inventory$|^changelogs/\.plugin-cache\.yaml$|^Makefile$|\.tar\.gz$' || true)"
+    grep -E '^(\.venv|\.nox|\.ansible|\.ci|\.git[^/]*|\.pytest_cache|build|requirements|scripts|benchmarks|tests/output)(/|$)|(^|/)__pycache__/|\.pyc$|^tests/integration/inventory$|^changelogs/\.plugin-cache\.yaml$|^(Makefile|noxfile\.py|antsibull-nox\.toml)$|\.tar\.gz$' || true)"
 [[ -z "${leaked}" ]] || die "development files leaked into ${TARBALL} (extend build_ignore in galaxy.yml):
 ${leaked}"
 for required in MANIFEST.json FILES.json README.md LICENSE meta/runtime.yml; do

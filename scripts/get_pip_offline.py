@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Offline stand-in for get-pip.py, used by ansible-test when it bootstraps pip in a fresh venv.
 
-ansible-test downloads get-pip.py from a host that is not reachable from CI. scripts/sanity.sh
+ansible-test downloads get-pip.py from a host that is not reachable from CI. noxfile.py
 installs this file as ~/.ansible/test/cache/get_pip_<version>.py, where ansible-test looks first.
 It bootstraps pip from the interpreter's bundled wheel (ensurepip) and then installs the
 requested packages (e.g. pip==24.2) from the package index, as get-pip.py would.

@@ -8,7 +8,11 @@ VENV="${VENV:-${REPO_ROOT}/.venv}"
 [[ "${VENV}" == /* ]] || VENV="${REPO_ROOT}/${VENV}"
 COLLECTION_NAMESPACE="$(sed -n 's/^namespace:[[:space:]]*\([a-z0-9_]*\).*/\1/p' "${REPO_ROOT}/galaxy.yml")"
 COLLECTION_NAME="$(sed -n 's/^name:[[:space:]]*\([a-z0-9_]*\).*/\1/p' "${REPO_ROOT}/galaxy.yml")"
-export REPO_ROOT VENV COLLECTION_NAMESPACE COLLECTION_NAME
+# The version is kept only in galaxy.yml.
+COLLECTION_VERSION="$(sed -n "s/^version:[[:space:]]*[\"']\{0,1\}\([0-9A-Za-z.+-]*\).*/\1/p" "${REPO_ROOT}/galaxy.yml")"
+[[ -n "${COLLECTION_NAMESPACE}" && -n "${COLLECTION_NAME}" && -n "${COLLECTION_VERSION}" ]] ||
+    { printf 'ERROR: cannot read namespace, name and version from %s\n' "${REPO_ROOT}/galaxy.yml" >&2; exit 1; }
+export REPO_ROOT VENV COLLECTION_NAMESPACE COLLECTION_NAME COLLECTION_VERSION
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
@@ -51,7 +55,7 @@ list_collection_files() {
                 if [[ -e "${REPO_ROOT}/${f}" || -L "${REPO_ROOT}/${f}" ]]; then printf '%s\0' "${f}"; fi
             done
     else
-        (cd "${REPO_ROOT}" && find . \( -path ./.git -o -path ./.venv -o -path ./build -o -path ./tests/output \
+        (cd "${REPO_ROOT}" && find . \( -path ./.git -o -path ./.venv -o -path ./.venv-compat -o -path ./.nox -o -path ./build -o -path ./tests/output \
             -o -path ./.ansible -o -name __pycache__ -o -name .pytest_cache \) -prune -o \( -type f -o -type l \) -print0 |
             sed -z 's|^\./||')
     fi

@@ -6,15 +6,16 @@
 #      changelog is linted and no fragment may be pending);
 #   2. scripts/build.sh of the released copy: build the artifact, install it into a scratch path and
 #      run ansible-doc on every module and the role;
-#   3. galaxy-importer on the artifact (what Galaxy / Automation Hub run on upload), without its
-#      Docker-only ansible-test step; any ERROR or WARNING fails the check.
+#   3. antsibull-nox's build-import-check session on the released copy: galaxy-importer on its artifact
+#      (what Galaxy / Automation Hub run on upload; settings in scripts/galaxy-importer.cfg, without the
+#      Docker-only ansible-test step); any ERROR or WARNING fails the check.
 # The artifact and the generated CHANGELOG.rst are left in build/release/ for inspection.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 use_venv
 
-VERSION="$(python -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["version"])' "${REPO_ROOT}/galaxy.yml")"
+VERSION="${COLLECTION_VERSION}"
 OUT="${REPO_ROOT}/build/release"
 make_tmpdir WORK
 REL="$(copy_collection "${WORK}/src")"
@@ -67,29 +68,21 @@ TARBALL="${REL}/build/${COLLECTION_NAMESPACE}-${COLLECTION_NAME}-${VERSION}.tar.
 contents="$(tar -tzf "${TARBALL}")"
 grep -qxE '(\./)?CHANGELOG\.rst' <<<"${contents}" || die "CHANGELOG.rst is missing from the artifact"
 
-# -- 3. galaxy-importer ---------------------------------------------------------------------------
-log "galaxy-importer $(python -c 'import importlib.metadata as m; print(m.version("galaxy-importer"))') on $(basename "${TARBALL}")"
-cat >"${WORK}/galaxy-importer.cfg" <<EOF
-[galaxy-importer]
-# ansible-test sanity needs Docker here (and would still exit 0 when it cannot run): scripts/sanity.sh runs it.
-run_ansible_test = False
-run_ansible_lint = True
-run_ansible_doc = True
-check_changelog = True
-ansible_local_tmp = ${WORK}/ansible-tmp
-tmp_root_dir = ${WORK}
-EOF
-mkdir -p "${WORK}/importer"
-importer_log="${WORK}/importer.log"
+# -- 3. build-import-check (antsibull-nox): build, galaxy-importer --------------------------------
+# The released copy's own noxfile, with the checkout's session venvs (.nox/). antsibull-nox fails on
+# an importer failure and only warns on its ERROR lines; any ERROR or WARNING from the importer fails here.
+log "nox -e build-import-check on the released copy"
+importer_log="${WORK}/build-import-check.log"
 status=0
-(cd "${WORK}/importer" && GALAXY_IMPORTER_CONFIG="${WORK}/galaxy-importer.cfg" \
-    python -m galaxy_importer.main "${TARBALL}") >"${importer_log}" 2>&1 || status=$?
+# shellcheck disable=SC2086  # NOX_ARGS is a list of arguments
+(cd "${REL}" && "${VENV}/bin/nox" ${NOX_ARGS:-} --envdir "${REPO_ROOT}/.nox" -e build-import-check) >"${importer_log}" 2>&1 ||
+    status=$?
 cat "${importer_log}" >&2
-[[ ${status} -eq 0 ]] || die "galaxy-importer failed (exit ${status})"
-if grep -qiE '(^|[^a-z])(warning|error)[: ]' "${importer_log}"; then
-    die "galaxy-importer reported problems:
-$(grep -iE '(^|[^a-z])(warning|error)[: ]' "${importer_log}")"
-fi
+[[ ${status} -eq 0 ]] || die "build-import-check failed (exit ${status})"
+problems="$(grep -vE '^nox > (Running|Creating|python -m pip|Re-using|Session)' "${importer_log}" |
+    grep -iE '(^|[^a-z])(warning|error)[: ]|non-fatal error' || true)"
+[[ -z "${problems}" ]] || die "galaxy-importer reported problems:
+${problems}"
 grep -q 'Importer processing completed successfully' "${importer_log}" || die "galaxy-importer did not complete"
 
 rm -rf -- "${OUT}"

