@@ -36,6 +36,14 @@ from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import (
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._groups import GroupResolver
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def email_problem(option, value):
+    """Why ``value`` (given as ``option``) is not an email address, or None: the one wording of the email rule."""
+    if isinstance(value, str) and EMAIL_RE.match(value.strip()):
+        return None
+    return "%s %r is not an email address" % (option, value)
+
 GROUP_MODES = ("replace", "add", "remove")
 
 
@@ -136,8 +144,8 @@ class UserSpec(Spec):
                 if not isinstance(item, str) or not item.strip():
                     self.fail("%s must contain non-empty group names or IDs, got %r" % (o("auto_groups"), item))
             self.auto_groups = [item.strip() for item in self.auto_groups]
-        if self.email is not None and not EMAIL_RE.match(self.email):
-            self.fail("%s %r is not an email address" % (o("email"), self.email))
+        if self.email is not None and email_problem(o("email"), self.email):
+            self.fail(email_problem(o("email"), self.email))
         if self.service_user:
             if self.email:
                 self.fail("%s does not apply to service users (set only %s); service users are identified by name"
