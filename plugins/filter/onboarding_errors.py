@@ -12,12 +12,13 @@ version_added: 0.1.0
 author:
   - netbird_ops.netbird maintainers (@netbird-ops)
 description:
-  - Checks the approvals, rejections and service user tokens of the C(netbird_ops.netbird.onboarding) role with the rules of M(netbird_ops.netbird.netbird_user_approval) and M(netbird_ops.netbird.netbird_user_token)
-    themselves (the same code, not a copy), without a request to the server.
+  - Checks the approvals, rejections and service user tokens of the C(netbird_ops.netbird.onboarding) role with the
+    rules of M(netbird_ops.netbird.netbird_user_approval) and M(netbird_ops.netbird.netbird_user_token) themselves
+    (the same code, not a copy), without a request to the server.
   - The role runs it before its first write. The token and approval modules check their input only when they run, after
     M(netbird_ops.netbird.netbird_user) may already have written; this filter lets the role refuse that input first.
   - Covers the rules the role's argument spec cannot express (its argument spec has checked types, choices and
-    required keys): the email address pattern, an email both approved and rejected, a token lifetime
+    required keys). These are the email address pattern, an email both approved and rejected, a token lifetime
     (C(expires_in)) missing or outside NetBird's 1 to 365 days, a rotation window (C(rotate_before_days)) not
     smaller than the lifetime, the same token given twice.
 options:
@@ -70,7 +71,7 @@ _value:
   description:
     - One sentence per problem, each naming the role variable and the entry (by index for emails, by service user and
       token name for tokens); empty when the input is fine.
-    - The wording is the modules' own, so the role says what the module would have said.
+    - A module rule's message is the module's own wording, so the role says what the module would have said.
   type: list
   elements: str
 """
