@@ -36,6 +36,7 @@ from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import (
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._groups import GroupResolver
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+GROUP_MODES = ("replace", "add", "remove")
 
 
 def email_problem(option, value):
@@ -43,8 +44,6 @@ def email_problem(option, value):
     if isinstance(value, str) and EMAIL_RE.match(value.strip()):
         return None
     return "%s %r is not an email address" % (option, value)
-
-GROUP_MODES = ("replace", "add", "remove")
 
 
 def user_entry_argument_spec():
