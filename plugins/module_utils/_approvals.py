@@ -19,7 +19,7 @@ from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import (
 )
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._audit import state_reported, with_state
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import Change, Kind, Outcome, module_runner
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import EMAIL_RE, UserKind, public_user
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import UserKind, email_problem, public_user
 
 
 def approval_argument_spec():
@@ -53,11 +53,11 @@ class ApprovalSpec:
             raise NetBirdInputError("give exactly one of user_id, email, emails or all_pending: true (got %s)" % (", ".join(given) or "none"))
         if self.email_domains is not None and not self.all_pending:
             raise NetBirdInputError("email_domains applies only with all_pending: true")
-        if self.email is not None and not EMAIL_RE.match(self.email.strip()):
-            raise NetBirdInputError("email %r is not an email address" % self.email)
-        for index, email in enumerate(self.emails or []):
-            if not isinstance(email, str) or not EMAIL_RE.match(email.strip()):
-                raise NetBirdInputError("emails[%d] %r is not an email address" % (index, email))
+        problems = [email_problem("email", self.email)] if self.email is not None else []
+        problems += [email_problem("emails[%d]" % index, email) for index, email in enumerate(self.emails or [])]
+        for problem in problems:
+            if problem:
+                raise NetBirdInputError(problem)
         for domain in self.email_domains or []:
             if not domain or "@" in domain.strip().lstrip("@") or "." not in domain:
                 raise NetBirdInputError("email_domains entry %r is not a domain name such as example.com" % domain)

@@ -39,6 +39,13 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 GROUP_MODES = ("replace", "add", "remove")
 
 
+def email_problem(option, value):
+    """Why ``value`` (given as ``option``) is not an email address, or None: the one wording of the email rule."""
+    if isinstance(value, str) and EMAIL_RE.match(value.strip()):
+        return None
+    return "%s %r is not an email address" % (option, value)
+
+
 def user_entry_argument_spec():
     """Argument spec of one user; in batch mode it is the ``users`` element spec (``_rules``: its own checks)."""
     spec = dict(
@@ -136,8 +143,8 @@ class UserSpec(Spec):
                 if not isinstance(item, str) or not item.strip():
                     self.fail("%s must contain non-empty group names or IDs, got %r" % (o("auto_groups"), item))
             self.auto_groups = [item.strip() for item in self.auto_groups]
-        if self.email is not None and not EMAIL_RE.match(self.email):
-            self.fail("%s %r is not an email address" % (o("email"), self.email))
+        if self.email is not None and email_problem(o("email"), self.email):
+            self.fail(email_problem(o("email"), self.email))
         if self.service_user:
             if self.email:
                 self.fail("%s does not apply to service users (set only %s); service users are identified by name"

@@ -155,7 +155,7 @@ ROLE_CASES = [
      {"netbird_onboarding_service_users": [{"name": "old", "state": "absent", "tokens": [{"name": "x"}]},
                                            {"name": "bot", "tokens": [{"name": "gone", "state": "absent"},
                                                                       {"name": "ci", "expires_in": 30, "rotate_before_days": 40}]}]},
-     "netbird_onboarding_service_users: service user 'bot', token 'ci': rotate_before_days must be smaller than expires_in"),
+     "netbird_onboarding_service_users: service user 'bot', token 'ci': rotate_before_days (40) must be smaller than expires_in (30)"),
 ]
 
 SEED = {"groups": [{"name": "dev"}], "users": [{"email": "active@x.io", "name": "Active"},

@@ -9,8 +9,10 @@ import os
 
 import yaml
 
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._tokens import EXPIRES_MAX, EXPIRES_MIN
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import EMAIL_RE
+from ansible_collections.netbird_ops.netbird.plugins.filter.onboarding_errors import onboarding_errors
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdInputError
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._tokens import EXPIRES_MAX, TokenSpec
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import EMAIL_RE, email_problem
 from nb_testlib import REPO
 
 SEED = {
@@ -149,12 +151,35 @@ def test_connection_variables_reach_the_modules(ansible, emulator):
     assert emulator.user(email="w@example.com") is not None
 
 
-def test_input_checks_state_the_modules_rules():
-    """The role checks, before its first write, input that the token and approval modules would reject only
-    after netbird_user has written; it states two of their rules again, so they must stay the same."""
+def test_input_checks_use_the_modules_rules():
+    """The role checks, before its first write, input that the token and approval modules would reject only after
+    netbird_user has written. It asks their own rules (the onboarding_errors filter over module_utils) and states
+    none of them again: no pattern, no range in the role."""
     with open(os.path.join(REPO, "roles", "onboarding", "tasks", "main.yml"), encoding="utf-8") as handle:
         block = yaml.safe_load(handle)[0]
     check = block["block"][0]
     assert check["name"] == "Check approvals, rejections and tokens before anything is written"
-    assert check["vars"]["__email"] == EMAIL_RE.pattern
-    assert "range(%d, %d)" % (EXPIRES_MIN, EXPIRES_MAX + 1) in check["vars"]["__bad_lifetime"]
+    assert "| netbird_ops.netbird.onboarding_errors" in check["vars"]["__netbird_onboarding_input_errors"]
+    text = yaml.safe_dump(block)
+    assert EMAIL_RE.pattern not in text and "match" not in text
+    assert "range(" not in text and str(EXPIRES_MAX) not in text and str(EXPIRES_MAX + 1) not in text
+    # each message the role gives for a bad input (tests/integration/test_bad_input.py ROLE_CASES runs them) is the rule's
+    tokens = [{"user_name": "bot", "name": "ci", "expires_in": EXPIRES_MAX + 1},
+              {"user_name": "bot", "name": "cd", "expires_in": 30, "rotate_before_days": 30}]
+    assert onboarding_errors({"approve": ["p@x.io", "bob"], "reject": ["P@x.io"], "tokens": tokens}) == [
+        email_problem("netbird_onboarding_approve[1]", "bob"),
+        "p@x.io is in both netbird_onboarding_approve and netbird_onboarding_reject",
+        "netbird_onboarding_service_users: service user 'bot', token 'ci': " + token_rule(tokens[0]),
+        "netbird_onboarding_service_users: service user 'bot', token 'cd': " + token_rule(tokens[1]),
+    ]
+
+
+def token_rule(entry):
+    """What netbird_user_token's own validation says of one token."""
+    params = dict(state="present", user_id=None, token_id=None, expires_in=None, rotate_before_days=None)
+    params.update(entry)
+    try:
+        TokenSpec(params)
+    except NetBirdInputError as exc:
+        return str(exc)
+    raise AssertionError("TokenSpec accepted %r" % entry)
