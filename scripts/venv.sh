@@ -55,11 +55,11 @@ if venv_python_ok && [[ -f "${STAMP_FILE}" && "$(cat "${STAMP_FILE}")" == "${STA
     exit 0
 fi
 
-if ! venv_python_ok; then
-    log "creating virtualenv ${VENV} with ${PY} (Python ${PY_VERSION})"
-    rm -rf -- "${VENV}"
-    "${PY}" -m venv "${VENV}"
-fi
+# Changed requirements: start from an empty venv, so that a package dropped from them (or moved to a nox
+# session, such as galaxy-importer) cannot linger and break `pip check`.
+log "creating virtualenv ${VENV} with ${PY} (Python ${PY_VERSION})"
+rm -rf -- "${VENV}"
+"${PY}" -m venv "${VENV}"
 
 rm -f -- "${STAMP_FILE}"
 log "installing ${REQ_FILES[*]} into ${VENV}"
