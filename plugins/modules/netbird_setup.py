@@ -122,12 +122,13 @@ from ansible_collections.netbird_ops.netbird.plugins.module_utils._setup import 
 
 
 def argument_spec():
-    """The module's options (the connection options aside)."""
-    return setup_argument_spec()
+    """The module's options (the connection options aside) and the rules between them (none)."""
+    return setup_argument_spec(), {}
 
 
 def main():
-    NetBirdModule(argument_spec(), token_required=False, supports_check_mode=True).run(run_setup)
+    spec, rules = argument_spec()
+    NetBirdModule(spec, token_required=False, supports_check_mode=True, **rules).run(run_setup)
 
 
 if __name__ == "__main__":
