@@ -241,8 +241,7 @@ class InviteKind(Kind):
             except NetBirdAPIError as exc:
                 if change.action != "replace":
                     raise
-                raise ApplyError(exc, Outcome(change, None, warnings=warnings, done=False),
-                                 "%s: the old invite was deleted but creating the new one failed: %s" % (change.label, exc))
+                raise ApplyError(exc, Outcome(change, None, warnings=warnings, done=False))
         return self._regenerate(change, change.current, change.step("regenerate"), warnings)
 
     def _delete(self, change, warnings):
@@ -298,6 +297,11 @@ class InviteKind(Kind):
         if not outcome.change.changed:
             return None
         return "%s %s" % (PAST_INVITE.get(change.action, change.action), change.spec.email)
+
+    def failure_text(self, change, outcome, stage, exc):
+        if change.action == "replace" and outcome is not None and not outcome.done:
+            return "%s: the old invite was deleted (its link no longer works) but creating the new one failed: %s" % (change.label, exc)
+        return "%s: %s" % (change.label, exc)
 
     def diff_view(self, raw):
         if raw is None:
