@@ -119,8 +119,8 @@ def test_bad_inputs_fail_before_any_write(ansible, emulator):
          "users[0].auto_groups: unknown group 'newg'"),
     ]
     run = ansible.playbook([task(name, args, module=USER if "users" in args else M, ignore_errors=True)
-                            for name, args, _ in cases])
-    for name, _, message in cases:
+                            for name, args, dummy in cases])
+    for name, dummy, message in cases:
         res = run.result(name)
         assert res["failed"] and message in res["msg"], (name, res.get("msg"))
         assert "\n" not in res["msg"] and "Traceback" not in res["msg"]
