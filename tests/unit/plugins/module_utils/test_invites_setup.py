@@ -46,7 +46,7 @@ def fake(**kw):
 
 def test_create_returns_the_link_once_and_never_in_the_diff():
     client = fake()
-    result, _ = run(client, diff=True, email="Alice@Example.com", name="Alice", auto_groups=["dev"], expires_in=7200)
+    result, dummy = run(client, diff=True, email="Alice@Example.com", name="Alice", auto_groups=["dev"], expires_in=7200)
     assert result["changed"] and result["action"] == "create"
     assert result["invite_token"] == "nbi_secret1"
     assert result["invite_url"] == "https://nb.example.com/invite?token=nbi_secret1"
@@ -55,7 +55,7 @@ def test_create_returns_the_link_once_and_never_in_the_diff():
                                                            "auto_groups": [G_DEV], "expires_in": 7200})]
     # same email in another case, same attributes: no change, no link
     client.calls = []
-    again, _ = run(client, email="alice@example.com", name="Alice", auto_groups=[G_DEV])
+    again, dummy = run(client, email="alice@example.com", name="Alice", auto_groups=[G_DEV])
     assert not again["changed"] and "invite_url" not in again and client.writes() == []
 
 
@@ -70,7 +70,7 @@ def test_existing_invite(change, action, writes):
     client = fake(invites=[pending()])
     args = dict(email="alice@example.com", name="Alice")
     args.update(change)
-    result, _ = run(client, **args)
+    result, dummy = run(client, **args)
     assert result["action"] == action and result["changed"] == bool(writes)
     assert [(c[0], c[1]) for c in client.writes()] == writes
     assert ("invite_url" in result) == (action in ("replace", "regenerate"))
@@ -78,7 +78,7 @@ def test_existing_invite(change, action, writes):
 
 def test_expired_invite_is_regenerated_by_default_and_warned_about_with_never():
     client = fake(invites=[pending(expired=True)])
-    result, _ = run(client, email="alice@example.com", name="Alice", expires_in=3600)
+    result, dummy = run(client, email="alice@example.com", name="Alice", expires_in=3600)
     assert result["action"] == "regenerate" and result["invite_token"] == "nbi_regen1"
     assert client.writes() == [("POST", "/users/invites/inv-a/regenerate", {"expires_in": 3600})]
     client = fake(invites=[pending(expired=True)])
@@ -88,15 +88,15 @@ def test_expired_invite_is_regenerated_by_default_and_warned_about_with_never():
 
 def test_existing_user_is_no_change_and_absent_never_deletes_a_user():
     client = fake()
-    result, _ = run(client, email="BOB@example.com", name="Bob")
+    result, dummy = run(client, email="BOB@example.com", name="Bob")
     assert not result["changed"] and result["user_exists"] is True
-    result, _ = run(client, email="bob@example.com", state="absent")
+    result, dummy = run(client, email="bob@example.com", state="absent")
     assert not result["changed"] and client.writes() == []
 
 
 def test_check_mode_predicts_without_writes_and_create_groups_predicts_the_group():
     client = fake()
-    result, _ = run(client, check=True, diff=True, email="a@example.com", name="A", auto_groups=["dev", "newteam"],
+    result, dummy = run(client, check=True, diff=True, email="a@example.com", name="A", auto_groups=["dev", "newteam"],
                     create_groups=True)
     assert result["changed"] and result["groups_created"] == ["newteam"] and client.writes() == []
     assert result["diff"]["after"]["auto_groups"] == ["dev", "newteam"] and "invite_url" not in result
@@ -104,7 +104,7 @@ def test_check_mode_predicts_without_writes_and_create_groups_predicts_the_group
 
 def test_create_groups_posts_the_group_before_the_invite_with_its_real_id():
     client = fake()
-    result, _ = run(client, email="a@example.com", name="A", auto_groups=["newteam"], create_groups=True)
+    result, dummy = run(client, email="a@example.com", name="A", auto_groups=["newteam"], create_groups=True)
     writes = client.writes()
     assert [(c[0], c[1]) for c in writes] == [("POST", "/groups"), ("POST", "/users/invites")]
     new_id = client.groups[-1]["id"]
@@ -116,7 +116,7 @@ def test_create_groups_for_a_user_batch_creates_each_group_once():
     client = fake()
     keys = ("state", "user_id", "email", "name", "service_user", "role", "auto_groups", "auto_groups_mode", "blocked",
             "resend_invite", "old_password", "new_password")
-    result, _ = run(client, runner=run_users, create_groups=True,
+    result, dummy = run(client, runner=run_users, create_groups=True,
                     users=[{"email": "x@example.com", "name": "X", "auto_groups": ["g1", "dev"]},
                            {"email": "y@example.com", "name": "Y", "auto_groups": ["g1"]},
                            {"email": "bob@example.com", "auto_groups": ["dev"], "auto_groups_mode": "add"}],
@@ -147,7 +147,7 @@ def test_bad_input_fails_before_any_write(args, message):
 
 def test_batch_one_list_of_each_then_one_request_per_change():
     client = fake(invites=[pending(email="old@example.com", iid="inv-o")])
-    result, _ = run(client, invites=[{"email": "n1@example.com", "name": "N1", "auto_groups": ["dev"]},
+    result, dummy = run(client, invites=[{"email": "n1@example.com", "name": "N1", "auto_groups": ["dev"]},
                                      {"email": "n2@example.com", "name": "N2"},
                                      {"email": "bob@example.com", "name": "Bob"},
                                      {"email": "old@example.com", "state": "absent"}])
@@ -200,13 +200,13 @@ SETUP = dict(email="o@example.com", name="O", password="Owner-Passw0rd!", create
 
 def test_setup_only_when_required_pat_once_and_check_mode_writes_nothing():
     client = FakeClient(instance={"setup_required": True})
-    result, _ = run(client, check=True, diff=True, runner=run_setup, **SETUP)
+    result, dummy = run(client, check=True, diff=True, runner=run_setup, **SETUP)
     assert result["changed"] and result["setup_required"] and client.writes() == []
     assert "Owner-Passw0rd!" not in json.dumps(result)
     result, nb = run(client, runner=run_setup, **SETUP)
     assert result["changed"] and result["personal_access_token"] == "nbp_setup1" and result["setup_required"] is False
     assert nb.warnings == [] and [c[1] for c in client.writes()] == ["/setup"]
-    result, _ = run(client, runner=run_setup, **SETUP)
+    result, dummy = run(client, runner=run_setup, **SETUP)
     assert not result["changed"] and result == {"changed": False, "setup_required": False}
 
 
