@@ -11,7 +11,7 @@ Private to netbird_ops.netbird; not a public API.
 
 from __future__ import annotations
 
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import AmbiguousWriteError, NetBirdAPIError
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import AmbiguousWriteError, NetBirdAPIError, NetBirdInputError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import Change, Kind, Outcome, Spec, build_specs, module_runner
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import EMAIL_RE
 
@@ -22,9 +22,11 @@ PAT_WARNING = ("the server finished the setup but returned no personal access to
 
 def setup_argument_spec():
     return dict(
-        email=dict(type="str", required=True),
-        name=dict(type="str", required=True),
-        password=dict(type="str", required=True, no_log=True),
+        # required only when the server still needs setup (checked after GET /api/instance, before any write), so
+        # that a task without them reports setup_required
+        email=dict(type="str"),
+        name=dict(type="str"),
+        password=dict(type="str", no_log=True),
         create_pat=dict(type="bool", default=True),
         pat_expire_in=dict(type="int", default=1),
     )
@@ -36,12 +38,10 @@ class SetupSpec(Spec):
     label = "the setup"
 
     def validate(self):
-        if not self.email or not EMAIL_RE.match(self.email):
+        if self.email is not None and not EMAIL_RE.match(self.email):
             self.fail("email %r is not an email address" % self.email)
-        if not self.name:
-            self.fail("name must not be empty")
         length = len(self.password or "")
-        if not PASSWORD_MIN <= length <= PASSWORD_MAX:
+        if self.password is not None and not PASSWORD_MIN <= length <= PASSWORD_MAX:
             # the length only: the password itself never appears in a message
             self.fail("password must be %d to %d characters long (NetBird's rule), got %d" % (PASSWORD_MIN, PASSWORD_MAX, length))
         if self.create_pat and not 1 <= (self.pat_expire_in or 0) <= 365:
@@ -71,6 +71,10 @@ class SetupKind(Kind):
     def plan(self, spec):
         if not self.required:
             return Change(spec)
+        missing = [key for key in ("email", "name", "password") if not getattr(spec, key)]
+        if missing:
+            raise NetBirdInputError("the server needs its first-time setup, so %s %s required to create the owner"
+                                    % (" and ".join(missing), "is" if len(missing) == 1 else "are"))
         body = {"email": spec.email, "password": spec.password, "name": spec.name, "create_pat": bool(spec.create_pat)}
         if spec.create_pat:
             body["pat_expire_in"] = spec.pat_expire_in

@@ -45,18 +45,17 @@ options:
   email:
     description:
       - Email address of the owner to create.
+      - O(email), O(name) and O(password) are required when the server still needs setup (checked before any write);
+        without them a task only reports RV(setup_required).
     type: str
-    required: true
   name:
     description:
       - Display name of the owner.
     type: str
-    required: true
   password:
     description:
       - Password of the owner, 8 to 72 characters (checked before any request). Never logged.
     type: str
-    required: true
   create_pat:
     description:
       - Ask the server for a personal access token of the owner (named C(setup-token)), returned in

@@ -230,3 +230,13 @@ def test_setup_bad_input_before_any_request(change, message):
     with pytest.raises(NetBirdError, match=message) as info:
         run(client, runner=run_setup, **dict(SETUP, **change))
     assert client.calls == [] and "Owner-Passw0rd!" not in str(info.value)
+
+
+def test_setup_options_are_needed_only_when_the_server_needs_setup():
+    done = FakeClient(instance={"setup_required": False})
+    result, dummy = run(done, runner=run_setup, email=None, name=None, password=None, create_pat=True, pat_expire_in=1)
+    assert result == {"changed": False, "setup_required": False}
+    fresh = FakeClient(instance={"setup_required": True})
+    with pytest.raises(NetBirdError, match="needs its first-time setup, so name and password are required"):
+        run(fresh, runner=run_setup, **dict(SETUP, name=None, password=None))
+    assert fresh.writes() == []
