@@ -97,7 +97,7 @@ def test_existing_user_is_no_change_and_absent_never_deletes_a_user():
 def test_check_mode_predicts_without_writes_and_create_groups_predicts_the_group():
     client = fake()
     result, dummy = run(client, check=True, diff=True, email="a@example.com", name="A", auto_groups=["dev", "newteam"],
-                    create_groups=True)
+                        create_groups=True)
     assert result["changed"] and result["groups_created"] == ["newteam"] and client.writes() == []
     assert result["diff"]["after"]["auto_groups"] == ["dev", "newteam"] and "invite_url" not in result
 
@@ -117,10 +117,10 @@ def test_create_groups_for_a_user_batch_creates_each_group_once():
     keys = ("state", "user_id", "email", "name", "service_user", "role", "auto_groups", "auto_groups_mode", "blocked",
             "resend_invite", "old_password", "new_password")
     result, dummy = run(client, runner=run_users, create_groups=True,
-                    users=[{"email": "x@example.com", "name": "X", "auto_groups": ["g1", "dev"]},
-                           {"email": "y@example.com", "name": "Y", "auto_groups": ["g1"]},
-                           {"email": "bob@example.com", "auto_groups": ["dev"], "auto_groups_mode": "add"}],
-                    **dict((k, None) for k in keys))
+                        users=[{"email": "x@example.com", "name": "X", "auto_groups": ["g1", "dev"]},
+                               {"email": "y@example.com", "name": "Y", "auto_groups": ["g1"]},
+                               {"email": "bob@example.com", "auto_groups": ["dev"], "auto_groups_mode": "add"}],
+                        **dict((k, None) for k in keys))
     assert result["groups_created"] == ["g1"]
     assert [c[1] for c in client.writes()].count("/groups") == 1
     ids = [c[2]["auto_groups"] for c in client.writes() if c[1] == "/users"]
@@ -148,9 +148,9 @@ def test_bad_input_fails_before_any_write(args, message):
 def test_batch_one_list_of_each_then_one_request_per_change():
     client = fake(invites=[pending(email="old@example.com", iid="inv-o")])
     result, dummy = run(client, invites=[{"email": "n1@example.com", "name": "N1", "auto_groups": ["dev"]},
-                                     {"email": "n2@example.com", "name": "N2"},
-                                     {"email": "bob@example.com", "name": "Bob"},
-                                     {"email": "old@example.com", "state": "absent"}])
+                                         {"email": "n2@example.com", "name": "N2"},
+                                         {"email": "bob@example.com", "name": "Bob"},
+                                         {"email": "old@example.com", "state": "absent"}])
     reads = [c[1] for c in client.calls if c[0] == "GET"]
     assert sorted(reads) == ["/groups", "/users", "/users/invites"]
     assert [(c[0], c[1]) for c in client.writes()] == [("POST", "/users/invites"), ("POST", "/users/invites"),
