@@ -237,6 +237,8 @@ def test_setup_options_are_needed_only_when_the_server_needs_setup():
     result, dummy = run(done, runner=run_setup, email=None, name=None, password=None, create_pat=True, pat_expire_in=1)
     assert result == {"changed": False, "setup_required": False}
     fresh = FakeClient(instance={"setup_required": True})
+    args = dict(SETUP)
+    args.update(name=None, password=None)
     with pytest.raises(NetBirdError, match="needs its first-time setup, so name and password are required"):
-        run(fresh, runner=run_setup, **dict(SETUP, name=None, password=None))
+        run(fresh, runner=run_setup, **args)
     assert fresh.writes() == []
