@@ -25,7 +25,7 @@ NOX := $(VENV)/bin/nox
 NOX_ARGS ?= --reuse-existing-virtualenvs --no-color
 export NOX_ARGS
 
-.PHONY: help venv test unit pytest sanity lint build docs release-check compat demo bench clean distclean
+.PHONY: help venv test unit pytest sanity lint build docs release-check compat demo demo-bootstrap bench clean distclean
 
 help:
 	@echo "make test       venv -> pytest (unit+contract+integration) -> sanity -> lint -> build -> docs -> release-check -> compat"
@@ -40,6 +40,7 @@ help:
 	@echo "make release-check  changelog release, build, ansible-doc, nox build-import-check (galaxy-importer), in a scratch copy"
 	@echo "make compat     unit + integration tests on ansible-core 2.16 and on the newest release (.venv-compat/)"
 	@echo "make demo       run scripts/demo.py against the local NetBird API emulator"
+	@echo "make demo-bootstrap  day 0: examples/bootstrap.yml against the emulator started --uninitialized"
 	@echo "make bench      scale benchmark: role vs uri loop vs raw requests floor, N=100 and 1,000 (BENCH_ARGS)"
 	@echo "make clean      remove generated files (distclean also removes $(VENV))"
 
@@ -92,6 +93,9 @@ compat:
 
 demo: venv
 	$(PYTHON) scripts/demo.py
+
+demo-bootstrap: venv
+	$(PYTHON) scripts/demo.py --bootstrap
 
 bench: venv
 	$(PYTHON) benchmarks/scale.py $(BENCH_ARGS)

@@ -5,6 +5,9 @@
 Builds and installs the collection into build/demo, then runs examples/onboard.yml twice (the second run
 must change nothing). Against the local NetBird API emulator (started and stopped here), or against a real
 server when NETBIRD_API_URL and NETBIRD_API_TOKEN are both set.
+
+``--bootstrap`` (make demo-bootstrap): day 0 instead, examples/bootstrap.yml twice against the emulator
+started ``--uninitialized`` (the second run with the token the first one stored, as the playbook says).
 """
 
 from __future__ import annotations
@@ -42,11 +45,40 @@ def start_emulator():
     return testlib().Emulator.start("--seed", os.path.join(REPO, "examples", "emulator-seed.json"))
 
 
-def run_playbook(env, label):
+def run_playbook(env, label, cmd=None, args=None):
     print("\n===== %s =====" % label, flush=True)
-    cmd = [tool("ansible-playbook"), os.path.join(REPO, "examples", "onboard.yml"),
-           "-e", "@" + os.path.join(REPO, "examples", "team.yml")] + sys.argv[1:]
-    return subprocess.run(cmd, env=env, check=False).returncode
+    if cmd is None:
+        cmd = [tool("ansible-playbook"), os.path.join(REPO, "examples", "onboard.yml"),
+               "-e", "@" + os.path.join(REPO, "examples", "team.yml")]
+    return subprocess.run(cmd + list(args if args is not None else sys.argv[1:]), env=env, check=False).returncode
+
+
+def bootstrap(env, args):
+    """examples/bootstrap.yml twice against a fresh (--uninitialized) emulator."""
+    workdir = os.path.join(REPO, "build", "demo")
+    token_file = os.path.join(workdir, "netbird-ansible.token")
+    owner_vars = os.path.join(workdir, "owner.json")
+    with open(owner_vars, "w", encoding="utf-8") as handle:
+        # a demo password for the emulator only; a real one comes from Ansible Vault
+        handle.write('{"netbird_owner_password": "Demo-Owner-Passw0rd!", "netbird_token_file": "%s"}' % token_file)
+    os.chmod(owner_vars, 0o600)
+    emu = testlib().Emulator.start("--uninitialized")
+    env["NETBIRD_API_URL"] = emu.url
+    env.pop("NETBIRD_API_TOKEN", None)
+    env.pop("NB_PAT", None)
+    print("Started the local NetBird API emulator at %s, uninitialized (no account, no owner)" % emu.url)
+    cmd = [tool("ansible-playbook"), os.path.join(REPO, "examples", "bootstrap.yml"), "-e", "@" + owner_vars]
+    try:
+        rc = run_playbook(env, "First run: set up the server, service user 'ansible' and its token", cmd, args)
+        if rc == 0:
+            with open(token_file, encoding="utf-8") as handle:
+                env["NETBIRD_API_TOKEN"] = handle.read().strip()
+            print("(the demo stores the token as NETBIRD_API_TOKEN, as the playbook asked)")
+            rc = run_playbook(env, "Second run: set up already, same service user and token (expect changed=0)", cmd, args)
+    finally:
+        emu.stop()
+        print("Stopped the emulator.")
+    return rc
 
 
 def main():
@@ -57,6 +89,8 @@ def main():
     env.setdefault("ANSIBLE_LOCALHOST_WARNING", "0")
     env.setdefault("ANSIBLE_INVENTORY_UNPARSED_WARNING", "0")
     env["PATH"] = BIN + os.pathsep + env.get("PATH", "")
+    if "--bootstrap" in sys.argv[1:]:
+        return bootstrap(env, [a for a in sys.argv[1:] if a != "--bootstrap"])
     emu = None
     if real:
         print("Running against %s (NETBIRD_API_URL)" % env["NETBIRD_API_URL"])

@@ -182,8 +182,9 @@ class NetBirdClient:
                  user_agent=None, backoff_base=0.5, backoff_max=30.0, retry_after_max=120.0,
                  sleep=time.sleep, rand=random.random, session=None):
         self.base_url = normalize_base_url(api_url)
-        self._auth = auth_header(api_token)
-        self._token = api_token.strip()
+        # api_token None: the public calls of a fresh server (GET /api/instance, POST /api/setup) need no token
+        self._auth = auth_header(api_token) if api_token is not None else None
+        self._token = (api_token or "").strip()
         self.timeout = timeout
         self.retries = max(0, int(retries))
         self.backoff_base = backoff_base
@@ -198,10 +199,11 @@ class NetBirdClient:
             self.verify = bool(validate_certs)
         self.session = session if session is not None else requests.Session()
         self.session.headers.update({
-            "Authorization": self._auth,
             "Accept": "application/json",
             "User-Agent": user_agent or "%s/%s" % (COLLECTION_NAME, COLLECTION_VERSION),
         })
+        if self._auth:
+            self.session.headers["Authorization"] = self._auth
 
     # -- helpers -------------------------------------------------------------------------
     def redact(self, text):

@@ -179,6 +179,7 @@ class Kind:
     """A resource family. Subclasses implement prepare / find / plan / apply / view (and diff, done_text)."""
 
     result_key = None      # key of the batch result list ("users", "tokens")
+    groups = None          # the kind's GroupResolver, when it resolves auto_groups (create_groups lives there)
     list_result = False    # True: the result is always the list (as in batch mode)
     single_keys = ()       # keys of an entry copied to the result in single mode
 
@@ -209,6 +210,18 @@ class Kind:
 
     def predict(self, change):
         return Outcome(change, change.predicted)
+
+    def pre_apply(self, changes):
+        """Writes before every change: the groups ``create_groups`` planned (one POST each). Returns what was done."""
+        if self.groups is not None and self.groups.planned and any(change.changed for change in changes):
+            return ["created group %s" % name for name in self.groups.create_planned()]
+        return []
+
+    def real_body(self, body):
+        """A request body with the stand-in IDs of groups made by ``pre_apply`` replaced by their real IDs."""
+        if self.groups is None or not body or "auto_groups" not in body:
+            return body
+        return dict(body, auto_groups=self.groups.real(body["auto_groups"]))
 
     def view(self, change, outcome, partial=False):
         raise NotImplementedError
@@ -271,6 +284,7 @@ class BatchRunner:
 
     def _apply(self, changes, outcomes, done):
         finished = set(i for i, change in enumerate(changes) if not change.changed)
+        done.extend(self.kind.pre_apply(changes))
         for stage, indexes in self.kind.phases(changes):
             for index in indexes:
                 change = changes[index]
@@ -329,6 +343,8 @@ class BatchRunner:
                     result[key] = entries[0][key]
             if diffs:
                 result["diff"] = diffs[0]
+        if self.kind.groups is not None and self.kind.groups.create:
+            result["groups_created"] = list(self.kind.groups.planned)
         self.kind.finish(result, entries, changes, outcomes)
         return result
 
@@ -338,5 +354,7 @@ def module_runner(kind_class, make_specs, batch_key=None):
     def run(nb):
         specs = make_specs(nb.params)
         kind = kind_class(nb.client, check_mode=nb.check_mode)
+        if kind.groups is not None:
+            kind.groups.create = bool(nb.params.get("create_groups"))
         return BatchRunner(nb, kind, batch=bool(batch_key) and nb.params.get(batch_key) is not None).run(specs)
     return run

@@ -16,6 +16,8 @@ from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import Ne
 # NetBird group IDs are xids: 20 characters of base32hex in lower case.
 GROUP_ID_RE = re.compile(r"^[0-9a-v]{20}$")
 ALL_GROUP_NAME = "All"
+# Stands for the ID of a group that ``create_groups`` will create (never sent: ``real`` maps it first).
+NEW_GROUP_PREFIX = "(new group) "
 
 
 def looks_like_group_id(value):
@@ -27,10 +29,18 @@ class GroupResolver:
 
     The group list is fetched lazily, once. ``readable`` is False when the token may not
     read groups (HTTP 403); then IDs are passed through unchecked and names cannot be used.
+
+    With ``create`` (the modules' ``create_groups``), a name that no group has is planned as a new group
+    (``planned``: names, in the order met) under a stand-in ID; ``create_planned`` makes them (one
+    ``POST /api/groups`` each) before the first other write, and ``real`` maps stand-ins to the new IDs.
+    Unknown IDs still fail.
     """
 
-    def __init__(self, client):
+    def __init__(self, client, create=False):
         self.client = client
+        self.create = create
+        self.planned = []
+        self.created = {}   # stand-in ID -> the ID the server gave
         self._groups = None
         self.readable = None
         self.read_error = None
@@ -83,8 +93,10 @@ class GroupResolver:
         """True when resolving ``values`` requires the group list (some entry is not an ID)."""
         return any(not looks_like_group_id(v) for v in values or [])
 
-    def to_ids(self, values, option="auto_groups"):
-        """Resolve names or IDs to a sorted list of IDs, or raise NetBirdInputError."""
+    def to_ids(self, values, option="auto_groups", create=True):
+        """Resolve names or IDs to a sorted list of IDs, or raise NetBirdInputError.
+
+        ``create=False`` refuses unknown names even under ``create_groups`` (a group to remove is never made)."""
         if values is None:
             return None
         cleaned = []
@@ -114,6 +126,8 @@ class GroupResolver:
                         "%s: group name %r is ambiguous, it matches %d groups (%s); give the group ID instead"
                         % (option, value, len(matches), ", ".join("%s issued by %s" % (g.get("id"), g.get("issued") or "api") for g in matches)))
                 group = matches[0]
+            elif self.create and create and not looks_like_group_id(value):
+                group = self._plan_group(value)
             else:
                 unknown.append(value)
                 continue
@@ -121,9 +135,45 @@ class GroupResolver:
                 raise NetBirdInputError("%s: the %r group cannot be assigned to users (every user is in it implicitly)" % (option, ALL_GROUP_NAME))
             result.add(group.get("id"))
         if unknown:
-            raise NetBirdInputError("%s: unknown group%s %s (no group has that name or ID)"
-                                    % (option, "s" if len(unknown) > 1 else "", ", ".join(repr(u) for u in unknown)))
+            hint = "" if self.create or any(looks_like_group_id(u) for u in unknown) else "; set create_groups: true to create it"
+            raise NetBirdInputError("%s: unknown group%s %s (no group has that name or ID)%s"
+                                    % (option, "s" if len(unknown) > 1 else "", ", ".join(repr(u) for u in unknown), hint))
         return sorted(result)
+
+    def _plan_group(self, name):
+        """A group ``create_planned`` will make; until then a stand-in in the list (so names and diffs show it)."""
+        group = {"id": NEW_GROUP_PREFIX + name, "name": name, "issued": "api", "peers_count": 0}
+        self.planned.append(name)
+        self._groups = self.groups + [group]
+        self._index = None
+        return group
+
+    def create_planned(self):
+        """Create the planned groups (one POST each); returns their names. A failure says which were made."""
+        made = []
+        for name in self.planned:
+            stand_in = NEW_GROUP_PREFIX + name
+            if stand_in in self.created:
+                continue
+            try:
+                group = self.client.post("/groups", {"name": name})
+            except NetBirdAPIError as exc:
+                done = "; groups already created: %s" % ", ".join(made) if made else ""
+                raise NetBirdAPIError(exc.method, exc.path, status=exc.status, message=exc.message, request_id=exc.request_id,
+                                      hint="creating group %r (create_groups) failed; no user was changed%s" % (name, done))
+            self.created[stand_in] = (group or {}).get("id")
+            made.append(name)
+        # the stand-ins stay (predictions and diffs name them); the new groups join them under their real IDs
+        self._groups = self.groups + [{"id": real, "name": stand_in[len(NEW_GROUP_PREFIX):], "issued": "api"}
+                                      for stand_in, real in self.created.items() if real]
+        self._index = None
+        return made
+
+    def real(self, ids):
+        """``ids`` with every stand-in replaced by the ID of the group made for it."""
+        if ids is None or not self.created:
+            return ids
+        return sorted(self.created.get(i, i) for i in ids)
 
     def to_names(self, ids):
         """Group names for IDs (an ID without a known group keeps its ID); None when unreadable."""

@@ -11,6 +11,7 @@ from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import Ne
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._audit import state_reported
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._groups import GroupResolver
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import normalize_role
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._invites import list_invites, public_invite
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._tokens import add_token_lists
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import public_user, user_label
 
@@ -65,8 +66,9 @@ def run_user_info(nb):
                 "so %s cannot be checked: %s" % (len(unreported), "" if len(unreported) == 1 else "s",
                                                  "/".join(k for k in STATE_FILTERS if params[k] is not None),
                                                  ", ".join(sorted(unreported)[:5]) + (" and more" if len(unreported) > 5 else "")))
+    invites = read_invites(client, nb.warn) if params.get("include_invites") else None
     groups = GroupResolver(client)
-    if selected and any(u.get("auto_groups") for u in selected):
+    if any(u.get("auto_groups") for u in selected + (invites or [])):
         if not groups.load():
             nb.warn("auto_groups_names are not returned: the token may not read groups (%s)" % groups.read_error)
     else:
@@ -80,7 +82,21 @@ def run_user_info(nb):
     users.sort(key=lambda u: ((u.get("email") or "").lower(), u.get("name") or "", u.get("id") or ""))
     if params["include_tokens"]:
         add_token_lists(client, users, raw_users, nb.warn)
-    return {"changed": False, "users": users}
+    result = {"changed": False, "users": users}
+    if invites is not None:
+        result["invites"] = sorted((public_invite(i, groups) for i in invites), key=lambda i: ((i.get("email") or "").lower(), i.get("id") or ""))
+    return result
+
+
+def read_invites(client, warn):
+    """The pending invite links (never their tokens: the list does not carry them); none without the embedded IdP."""
+    try:
+        return list_invites(client)
+    except NetBirdAPIError as exc:
+        if exc.status != 412:
+            raise
+        warn("invites is empty: %s" % exc)
+        return []
 
 
 def info_argument_spec():
@@ -95,4 +111,5 @@ def info_argument_spec():
         pending_approval=dict(type="bool"),
         blocked=dict(type="bool", aliases=["is_blocked"]),
         include_tokens=dict(type="bool", default=False),
+        include_invites=dict(type="bool", default=False),
     )

@@ -85,8 +85,12 @@ class _AnsibleModule(AnsibleModule):
 class NetBirdModule:
     """Wraps AnsibleModule: builds the client, turns every NetBirdError into one clean failure."""
 
-    def __init__(self, argument_spec, **kwargs):
+    def __init__(self, argument_spec, token_required=True, **kwargs):
         spec = connection_argument_spec()
+        if not token_required:
+            # netbird_setup talks to a fresh server before any token exists: api_token is neither required nor sent
+            spec["api_token"]["required"] = False
+        self.sends_token = token_required
         spec.update(argument_spec)
         self.module = _AnsibleModule(argument_spec=spec, **kwargs)
         self.params = self.module.params
@@ -115,7 +119,7 @@ class NetBirdModule:
         user_agent = "%s/%s (module %s; ansible-core %s; python %s)" % (
             COLLECTION_NAME, COLLECTION_VERSION, self.module._name, ANSIBLE_VERSION, platform.python_version())
         client = NetBirdClient(
-            p["api_url"], p["api_token"], validate_certs=p["validate_certs"], ca_path=p["ca_path"],
+            p["api_url"], p["api_token"] if self.sends_token else None, validate_certs=p["validate_certs"], ca_path=p["ca_path"],
             timeout=p["api_timeout"], retries=p["api_retries"], user_agent=user_agent,
         )
         if client.base_url.startswith("http://") and not is_loopback_url(client.base_url):

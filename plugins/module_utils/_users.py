@@ -325,7 +325,9 @@ class UserKind(Kind):
         if spec.auto_groups is None:
             return None
         if self.groups.loaded or self.groups.needs_lookup(spec.auto_groups):
-            wanted = self.groups.to_ids(spec.auto_groups, option=spec.opt("auto_groups"))
+            # removing a group that does not exist is no reason to create it (create_groups)
+            wanted = self.groups.to_ids(spec.auto_groups, option=spec.opt("auto_groups"),
+                                        create=spec.auto_groups_mode != "remove")
         else:
             # IDs alone compare without the group list; _require_valid_ids reads it before any write.
             wanted = sorted(set(spec.auto_groups))
@@ -553,7 +555,7 @@ class UserKind(Kind):
 
     def _put(self, current, body):
         try:
-            user = self.client.put("/users/%s" % quote_segment(current["id"]), body)
+            user = self.client.put("/users/%s" % quote_segment(current["id"]), self.real_body(body))
         except NetBirdAPIError as exc:
             if exc.status == 404:
                 exc.hint = "%s was deleted by someone else after it was read" % user_label(current)
@@ -567,7 +569,7 @@ class UserKind(Kind):
         spec = change.spec
         warnings = []
         try:
-            created = self.client.post("/users", change.step("create"))
+            created = self.client.post("/users", self.real_body(change.step("create")))
         except AmbiguousWriteError as exc:
             # Timeout, reset, 502-504 or an unreadable answer: the server may or may not have created the user.
             created = self.reread(spec)

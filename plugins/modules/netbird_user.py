@@ -125,6 +125,16 @@ options:
     description:
       - New password of the token's own user. See O(old_password).
     type: str
+  create_groups:
+    description:
+      - Create the groups named in O(auto_groups) (or O(users[].auto_groups)) that do not exist yet, one
+        C(POST /api/groups) each, before any user is written. In check mode they are predicted, not created.
+      - Only names are created; an unknown group ID still fails, and so does an unknown name when this is V(false)
+        (a typo must not become a new group).
+      - Applies to every element of O(users). The result lists the groups in RV(groups_created).
+    type: bool
+    default: false
+    version_added: 0.2.0
   users:
     description:
       - Batch mode. Each element takes the per-user options of this module (O(users[].state) included) and is handled
@@ -367,6 +377,13 @@ summary:
       type: list
       elements: str
   sample: {created: [alice@example.com, ci-pipeline], updated: [bob@example.com], deleted: [], unchanged: []}
+groups_created:
+  description: Names of the groups O(create_groups) created (in check mode, would create); empty when none was missing.
+  returned: when O(create_groups=true)
+  type: list
+  elements: str
+  sample: [developers, ops]
+  version_added: 0.2.0
 peers_deleted:
   description: How many peers the server deleted (or would delete, in check mode) with each regular user this task deleted.
   returned: when a regular user is deleted
@@ -381,7 +398,9 @@ from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import 
 
 def argument_spec():
     """The module's options (the connection options aside) and the rules between them."""
-    return batch_argument_spec(user_entry_argument_spec(), "users")
+    spec, rules = batch_argument_spec(user_entry_argument_spec(), "users")
+    spec["create_groups"] = dict(type="bool", default=False)
+    return spec, rules
 
 
 def main():

@@ -85,6 +85,14 @@ options:
         own; users whose tokens the token's user may not read get no RV(users[].tokens), with one warning.
     type: bool
     default: false
+  include_invites:
+    description:
+      - Add RV(invites), the pending invite links of the embedded IdP (people invited with
+        M(netbird_ops.netbird.netbird_user_invite) who have not accepted yet), without their tokens. One extra request.
+      - On a server without the embedded IdP, RV(invites) is empty, with a warning.
+    type: bool
+    default: false
+    version_added: 0.2.0
 seealso:
   - module: netbird_ops.netbird.netbird_user
   - module: netbird_ops.netbird.netbird_user_approval
@@ -228,6 +236,43 @@ users:
         last_used:
           description: When the token was last used; V(null) if never.
           type: str
+invites:
+  description:
+    - Pending invite links, sorted by email, without their tokens (a link is shown only once, when it is made).
+  returned: with O(include_invites=true)
+  type: list
+  elements: dict
+  version_added: 0.2.0
+  contains:
+    id:
+      description: Invite ID.
+      type: str
+    email:
+      description: Email address of the invited person.
+      type: str
+    name:
+      description: Name of the future user.
+      type: str
+    role:
+      description: Role of the future user.
+      type: str
+    auto_groups:
+      description: Group IDs, sorted.
+      type: list
+      elements: str
+    auto_groups_names:
+      description: Group names, where the token may read groups.
+      type: list
+      elements: str
+    expires_at:
+      description: When the link expires.
+      type: str
+    expired:
+      description: Whether the link has expired.
+      type: bool
+    created_at:
+      description: When the invite was created.
+      type: str
 '''
 
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._info import info_argument_spec, run_user_info

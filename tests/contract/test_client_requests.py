@@ -9,8 +9,11 @@ import json
 
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdClient
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._approvals import ApprovalKind
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import Change
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import BatchRunner, Change
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._invites import InviteKind, InviteSpec
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._setup import SetupKind, SetupSpec
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import UserKind, UserSpec
+from nb_testlib import Emulator
 
 
 def spec(**kwargs):
@@ -25,6 +28,26 @@ def apply_all(client, specs):
     for item in specs:
         engine.apply(engine.plan(item))
     return engine
+
+
+def requests_seen(emulator, spec_contract):
+    """Every request in the emulator's log checked against the spec; returns the operations seen."""
+    log = emulator.control("GET", "log")
+    entries = log if isinstance(log, list) else log.get("requests") or log.get("entries") or []
+    assert entries, log
+    seen = set()
+    for entry in entries:
+        template, operation = spec_contract.operation(entry["method"], entry["path"])
+        seen.add("%s %s" % (entry["method"], template))
+        declared = set(p.get("name") for p in operation.get("parameters") or [] if p.get("in") == "query")
+        query = entry.get("query") or {}
+        names = set(query) if isinstance(query, dict) else set(part.split("=")[0] for part in str(query).split("&") if part)
+        assert names <= declared, "%s %s sends undeclared query parameters %s" % (entry["method"], template, names - declared)
+        body = entry.get("body")
+        if body:
+            spec_contract.validate_request(entry["method"], entry["path"], json.loads(body) if isinstance(body, str) else body)
+        assert entry["status"] < 400, entry
+    return seen
 
 
 def test_every_request_of_every_write_path_matches_the_spec(nb_emulator, spec_contract):
@@ -49,21 +72,51 @@ def test_every_request_of_every_write_path_matches_the_spec(nb_emulator, spec_co
     approvals.apply(Change(None, pending["pend1@example.org"], "approve", {"approve": True}))
     approvals.apply(Change(None, pending["pend2@example.org"], "reject", {"reject": True}))
 
-    log = nb_emulator.control("GET", "log")
-    entries = log if isinstance(log, list) else log.get("requests") or log.get("entries") or []
-    assert entries, log
-    seen = set()
-    for entry in entries:
-        template, operation = spec_contract.operation(entry["method"], entry["path"])
-        seen.add("%s %s" % (entry["method"], template))
-        declared = set(p.get("name") for p in operation.get("parameters") or [] if p.get("in") == "query")
-        query = entry.get("query") or {}
-        names = set(query) if isinstance(query, dict) else set(part.split("=")[0] for part in str(query).split("&") if part)
-        assert names <= declared, "%s %s sends undeclared query parameters %s" % (entry["method"], template, names - declared)
-        body = entry.get("body")
-        if body:
-            spec_contract.validate_request(entry["method"], entry["path"], json.loads(body) if isinstance(body, str) else body)
-        assert entry["status"] < 400, entry
+    seen = requests_seen(nb_emulator, spec_contract)
     assert {"POST /api/users", "PUT /api/users/{userId}", "DELETE /api/users/{userId}", "PUT /api/users/{userId}/password",
             "POST /api/users/{userId}/approve", "DELETE /api/users/{userId}/reject", "GET /api/users", "GET /api/groups",
             "GET /api/peers"} <= seen
+
+
+class _NB:
+    check_mode = diff_mode = False
+
+    def warn(self, text):
+        pass
+
+
+def invite(**kwargs):
+    entry = {"state": "present", "regenerate": "expired"}
+    entry.update(kwargs)
+    return InviteSpec(entry)
+
+
+def test_invite_and_setup_requests_match_the_spec(nb_emulator, spec_contract):
+    nb_emulator.control("POST", "reset")
+    nb_emulator.control("POST", "seed", {"groups": [{"name": "dev"}]})
+    nb_emulator.control("DELETE", "log")
+    client = NetBirdClient(nb_emulator.url, nb_emulator.token, retries=0)
+    specs = [invite(email="a@example.org", name="A", auto_groups=["dev", "made"], expires_in=7200),
+             invite(email="b@example.org", name="B", role="admin")]
+    kind = InviteKind(client)
+    kind.groups.create = True
+    BatchRunner(_NB(), kind, batch=True).run(specs)
+    BatchRunner(_NB(), InviteKind(client), batch=True).run([invite(email="a@example.org", name="A", regenerate="always",
+                                                                   expires_in=3600, auto_groups=["dev", "made"]),
+                                                            invite(email="b@example.org", name="B", role="user"),
+                                                            invite(email="c@example.org", state="absent")])
+    BatchRunner(_NB(), InviteKind(client), batch=True).run([invite(email="a@example.org", state="absent")])
+    seen = requests_seen(nb_emulator, spec_contract)
+    assert {"GET /api/users/invites", "POST /api/users/invites", "DELETE /api/users/invites/{inviteId}",
+            "POST /api/users/invites/{inviteId}/regenerate", "POST /api/groups"} <= seen
+
+    fresh = Emulator("--uninitialized")
+    try:
+        setup = NetBirdClient(fresh.url, None, retries=0)
+        answer = BatchRunner(_NB(), SetupKind(setup)).run([SetupSpec({"email": "o@example.org", "name": "O",
+                                                                      "password": "Owner-Passw0rd!", "create_pat": True,
+                                                                      "pat_expire_in": 2})])
+        assert answer["personal_access_token"].startswith("nbp_")
+        assert requests_seen(fresh, spec_contract) == {"GET /api/instance", "POST /api/setup"}
+    finally:
+        fresh.stop()

@@ -142,3 +142,68 @@ def test_no_secret_in_vvvv_output_or_request_log(ansible, marked_emulator, tmp_p
                 assert entry["route"] == "/api/users/{userId}/password" and entry["method"] == "PUT" and secret in entry["body"], entry
     password_puts = [e for e in log if e["route"] == "/api/users/{userId}/password"]
     assert len(password_puts) == 2
+
+
+def test_invite_links_and_setup_token_only_in_their_return_keys(ansible, marked_emulator, tmp_path):
+    """Invite tokens (in invite_token and inside invite_url), the setup PAT and the owner's password at -vvvv."""
+    emu = marked_emulator
+    emu.reset()
+    emu.seed(groups=[{"name": "dev"}])
+    invite = {"email": "i1@x.io", "name": "I1", "auto_groups": ["dev"]}
+    run = ansible.playbook([
+        task("invite", "netbird_user_invite", invite, diff=True),
+        task("invite batch", "netbird_user_invite", {"invites": [{"email": "i2@x.io", "name": "I2"}, {"email": "i3@x.io", "name": "I3"}]},
+             diff=True),
+        task("regenerate", "netbird_user_invite", dict(invite, regenerate="always"), diff=True),
+        task("replace", "netbird_user_invite", dict(invite, role="admin"), diff=True),
+        task("refused", "netbird_user_invite", dict(invite, auto_groups=["nope"]), ignore_errors=True),
+        task("info", "netbird_user_info", {"include_invites": True}),
+        {"name": "onboarding", "ansible.builtin.include_role": {"name": "netbird_ops.netbird.onboarding"},
+         "vars": {"netbird_onboarding_invite": True, "netbird_onboarding_users": [{"email": "r1@x.io", "name": "R1"}]}},
+        {"name": "keep the role result", "no_log": True, "diff": False,
+         "ansible.builtin.copy": {"content": "{{ netbird_onboarding_result | to_json }}", "dest": "{{ playbook_dir }}/role-result.json",
+                                  "mode": "0600"}},
+    ], verbosity=4, url=emu.url, token=emu.token)
+    assert run.rc == 0, run.output
+    tokens = []
+    for name in ("invite", "invite batch", "regenerate", "replace"):
+        res = run.result(name)
+        assert res["changed"], res
+        for entry in [res] + (res.get("invites") or []):
+            if entry.get("invite_token"):
+                assert entry["invite_url"] == "%s/invite?token=%s" % (emu.url, entry["invite_token"])
+                tokens.append(entry["invite_token"])
+    assert len(set(tokens)) == 5 and all(t.startswith("nbi_" + MARK) for t in tokens)
+    assert "unknown group 'nope'" in run.result("refused")["msg"]
+    with open(tmp_path / "role-result.json", encoding="utf-8") as handle:
+        role_result = json.load(handle)
+    [role_url] = role_result["invite_urls"].values()
+    assert MARK in role_url and role_url not in run.output
+    # each token: once as invite_token, once inside invite_url, nowhere else (not in diffs, info, warnings)
+    for secret in tokens:
+        assert run.output.count(secret) == 2, run.output.count(secret)
+        assert '"invite_token": "%s"' % secret in run.output and 'token=%s"' % secret in run.output
+    assert run.output.count(MARK) == 2 * len(tokens)
+    assert emu.token not in run.output
+    for entry in emu.log():
+        assert MARK not in json.dumps(entry), entry  # the collection never sends an invite token anywhere
+
+    # setup: the owner's password never printed, the PAT once in its return key
+    fresh = Emulator.start("--uninitialized", "--secret-marker", MARK)
+    try:
+        vault = tmp_path / "owner.json"
+        vault.write_text(json.dumps({"pw": OLD}))
+        owner = {"email": "o@x.io", "name": "O", "password": "{{ pw }}"}
+        run = ansible.playbook([task("setup", "netbird_setup", owner, diff=True), task("again", "netbird_setup", owner, diff=True)],
+                               verbosity=4, url=fresh.url, env={"NETBIRD_API_TOKEN": None}, args=["-e", "@%s" % vault])
+        assert run.rc == 0, run.output
+        pat = run.result("setup")["personal_access_token"]
+        assert pat.startswith("nbp_" + MARK) and run.output.count(pat) == 1 and '"personal_access_token": "%s"' % pat in run.output
+        assert run.output.count(MARK) == 1 and OLD not in run.output
+        for entry in fresh.log():
+            text = json.dumps(entry)
+            assert MARK not in text
+            if OLD in text:
+                assert entry["route"] == "/api/setup" and entry["method"] == "POST", entry
+    finally:
+        fresh.stop()

@@ -65,7 +65,8 @@ class FakeClient:
     """
 
     def __init__(self, users=None, groups=None, tokens=None, peers=None, events=None, groups_status=None,
-                 events_status=None, copies=True, token_factory=default_token):
+                 events_status=None, copies=True, token_factory=default_token, invites=None, invites_status=None,
+                 instance=None):
         keep = copy.deepcopy if copies else (lambda value: value)
         self.copies = copies
         self.users = keep(users if users is not None else [])
@@ -76,6 +77,9 @@ class FakeClient:
         self.groups_status = groups_status
         self.events_status = events_status
         self.token_factory = token_factory
+        self.invites = keep(invites or [])       # invite links of the embedded IdP (no tokens stored)
+        self.invites_status = invites_status     # 412: a server without the embedded IdP
+        self.instance = instance                 # {"setup_required": bool} for GET /instance
         self.errors = {}
         self.post_error = None
         self.delete_error = None
@@ -132,6 +136,11 @@ class FakeClient:
             return self._out(self.groups)
         if path == "/peers":
             return self._out(self.peers)
+        if path == "/users/invites":
+            if self.invites_status:
+                raise NetBirdAPIError("GET", "/api/users/invites", status=self.invites_status,
+                                      message="invite links are only available with embedded identity provider")
+            return self._out(self.invites)
         if path == "/events/audit":
             if self.events_status:
                 raise NetBirdAPIError("GET", "/api/events/audit", status=self.events_status, message="permission denied")
@@ -146,6 +155,8 @@ class FakeClient:
         self._fail("GET", path)
         if path == "/users/current":
             return self._view(next(u for u in self.users if u.get("is_current")))
+        if path == "/instance":
+            return dict(self.instance or {"setup_required": False})
         raise AssertionError(path)
 
     def post(self, path, body=None, idempotent=False):
@@ -159,7 +170,27 @@ class FakeClient:
             answer = self._view(created)
             answer["password"] = "one-time-secret!"
             return answer
+        if path == "/groups":
+            group = {"id": "g%019d" % self.counter, "name": body["name"], "issued": "api"}
+            self.groups.append(group)
+            return copy.deepcopy(group)
+        if path == "/users/invites":
+            invite = {"id": "inv%d" % self.counter, "email": body["email"], "name": body["name"], "role": body["role"],
+                      "auto_groups": list(body.get("auto_groups") or []), "expired": False,
+                      "expires_at": "2026-12-02T10:00:00Z", "created_at": "2026-11-29T10:00:00Z"}
+            self.invites.append(invite)
+            return dict(invite, invite_token="nbi_secret%d" % self.counter)
+        if path == "/setup":
+            self.instance = {"setup_required": False}
+            answer = {"user_id": "owner%d" % self.counter, "email": body["email"]}
+            if body.get("create_pat"):
+                answer["personal_access_token"] = "nbp_setup%d" % self.counter
+            return answer
         parts = path.split("/")
+        if len(parts) == 5 and parts[4] == "regenerate":
+            invite = next(i for i in self.invites if i["id"] == parts[3])
+            invite.update(expired=False, expires_at="2026-12-03T10:00:00Z")
+            return {"invite_token": "nbi_regen%d" % self.counter, "invite_expires_at": invite["expires_at"]}
         if len(parts) == 4 and parts[3] == "tokens":
             return self._post_token(parts[2], body)
         if len(parts) == 4 and parts[3] == "approve":
@@ -206,6 +237,12 @@ class FakeClient:
             error = self._take("delete_error")
             raise error  # pylint: disable=raising-bad-type
         parts = path.split("/")
+        if len(parts) == 4 and parts[2] == "invites":
+            before = len(self.invites)
+            self.invites = [i for i in self.invites if i["id"] != parts[3]]
+            if len(self.invites) == before:
+                raise NetBirdAPIError("DELETE", "/api" + path, status=404, message="user invite not found")
+            return {}
         if len(parts) == 5 and parts[3] == "tokens":
             before = self.tokens.get(parts[2], [])
             after = [t for t in before if t["id"] != parts[4]]
