@@ -189,7 +189,7 @@ def _strip_html(text):
 RATE_LIMIT_INTERVAL = 0.55
 PACE_MAX = 10.0          # never space requests further apart than this
 PACE_MIN = 0.01          # below this, pacing is switched off again
-PROBE_RUN = 10           # successes at one pace before trying twice the rate
+PROBE_RUN = 8            # successes at one pace before trying twice the rate
 RAISE_RUN = 10           # successes before one more request may be in flight (additive increase)
 
 
@@ -199,7 +199,8 @@ class FlowControl:
     AIMD on the number in flight (``window``): halved on a 429, one more after ``RAISE_RUN`` successes, up to
     ``limit`` (api_concurrency). Pacing on the rate: the first 429 says the server's bucket is empty, so requests
     start ``RATE_LIMIT_INTERVAL`` apart; after ``PROBE_RUN`` successes the pace is halved (a probe); a 429 during
-    a probe returns to the last pace that worked and probes half as often; a 429 at a pace that worked doubles it.
+    a probe returns to the last pace that worked and probes half as often (a probe that holds: twice as often again);
+    a 429 at a pace that worked doubles it.
     A 429 answered to a request sent before the last change of pace says nothing new and changes nothing.
     """
 
@@ -265,6 +266,8 @@ class FlowControl:
             if self.pace:
                 self._streak += 1
                 if self._streak >= self.probe_run:
+                    if self.good is not None and self.pace < self.good:
+                        self.probe_run = max(PROBE_RUN, self.probe_run // 2)  # the last probe held
                     self.good = self.pace
                     self.pace = self.pace / 2.0 if self.pace / 2.0 >= PACE_MIN else 0.0
                     self._streak = 0
