@@ -64,7 +64,7 @@ options:
         of the account owner or of the token's own user runs alone.
       - On HTTP 429 (rate limit) the module halves the number in flight and spaces requests out to the server's refill
         rate (NetBird Cloud, 120 requests per minute), then raises both again step by step.
-      - The default, V(8), was measured (see the scale guide): over a 50 ms link it makes a first run of 1,000 users
+      - The default, V(8), was measured (see the scale guide). Over a 50 ms link it makes a first run of 1,000 users
         about seven times faster than V(1), while more connections gain little.
       - If not set, the environment variable E(NETBIRD_API_CONCURRENCY) is used.
     type: int
