@@ -253,7 +253,6 @@ class Bench:
                 row["wall"] = row["wall"] * n / float(uri_users)
                 row["cpu"] = row["cpu"] * n / float(uri_users)
 
-
     def slow_link(self, n, latency, concurrencies, repeat=1):
         """The role over a slow link (every answer waits ``latency`` ms): one row per api_concurrency."""
         team_path, seed_path = self.inputs(n)

@@ -183,7 +183,6 @@ def _strip_html(text):
     return re.sub(r"\s+", " ", text).strip()
 
 
-
 # After a 429 the bucket is empty: send no faster than it refills. NetBird Cloud refills 120 requests per minute
 # (one every 0.5 s); 10 % margin so that timing noise does not meet an empty bucket again.
 RATE_LIMIT_INTERVAL = 0.55

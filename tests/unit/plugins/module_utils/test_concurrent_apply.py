@@ -374,4 +374,3 @@ def test_api_concurrency_below_one_is_refused(width):
                      api_timeout=30, api_retries=5, api_concurrency=width)
     with pytest.raises(_api.NetBirdInputError, match=r"^api_concurrency must be 1 \(strictly sequential\) or more, got %d$" % width):
         nb._build_client()  # pylint: disable=protected-access
-
