@@ -372,7 +372,7 @@ class BatchRunner:
                     running[pool.submit(work, position)] = position
                 if not running:
                     break
-                finished_now, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                finished_now = wait(list(running), return_when=FIRST_COMPLETED).done
                 for future in finished_now:
                     position = running.pop(future)
                     busy.discard(lanes[position])
@@ -391,7 +391,7 @@ class BatchRunner:
             index, exc = errors[0]
             also = [self.kind.failure_text(changes[i], outcomes.get(i), stage, e.cause if isinstance(e, ApplyError) else e)
                     for i, e in errors[1:]]
-            self._fail(changes, outcomes, index, stage, exc, done, finished, also=[i for i, _ in errors[1:]], also_text=also)
+            self._fail(changes, outcomes, index, stage, exc, done, finished, also=[pair[0] for pair in errors[1:]], also_text=also)
 
     @staticmethod
     def _next_ready(pending, lanes, busy, running):

@@ -149,7 +149,7 @@ def test_one_lane_never_runs_twice_at_once_and_exclusive_runs_alone():
         before = [i["name"] for i in items[:position]]
         after = [i["name"] for i in items[position + 1:]]
         assert all(order.index(b) < order.index(excl) for b in before)
-        started = [name for name, _ in recorder.overlaps]
+        started = [pair[0] for pair in recorder.overlaps]
         assert all(started.index(a) > started.index(excl) for a in after)
     assert recorder.max_in_flight > 1
 
