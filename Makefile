@@ -16,7 +16,10 @@ PYTEST_ARGS ?=
 # skipping when it is missing (tests/nb_awx.py require_tool).
 export NETBIRD_TESTS_REQUIRE_TOOLS := 1
 # benchmarks/scale.py arguments for `make bench` (see README, Performance)
-BENCH_ARGS ?= --n 100 --n 1000 --repeat 5
+BENCH_ARGS ?= --n 100 --n 1000 --n 10000 --repeat 3 --uri-limit 1000 --latency 50 --rate-limit 120:1200 \
+	--plot docs/docsite/rst/images/scale.png
+# its own venv: the pinned test tool chain plus matplotlib for the plot (requirements/bench/bench.txt)
+BENCH_VENV ?= .venv-bench
 # Stages of `make test`, in order.
 TEST_STAGES := venv pytest sanity lint build docs release-check compat
 # The check sessions (noxfile.py, antsibull-nox.toml) run with nox from the venv; each session has its own
@@ -41,7 +44,7 @@ help:
 	@echo "make compat     unit + integration tests on ansible-core 2.16 and on the newest release (.venv-compat/)"
 	@echo "make demo       run scripts/demo.py against the local NetBird API emulator"
 	@echo "make demo-bootstrap  day 0: examples/bootstrap.yml against the emulator started --uninitialized"
-	@echo "make bench      scale benchmark: role vs uri loop vs raw requests floor, N=100 and 1,000 (BENCH_ARGS)"
+	@echo "make bench      scale benchmark: role vs uri loop vs raw floor, N=100-10,000, 50 ms link, rate limit, plot (BENCH_ARGS)"
 	@echo "make clean      remove generated files (distclean also removes $(VENV))"
 
 venv:
@@ -97,12 +100,13 @@ demo: venv
 demo-bootstrap: venv
 	$(PYTHON) scripts/demo.py --bootstrap
 
-bench: venv
-	$(PYTHON) benchmarks/scale.py $(BENCH_ARGS)
+bench:
+	@VENV=$(abspath $(BENCH_VENV)) REQUIREMENTS="requirements/test.txt requirements/bench/bench.txt" bash scripts/venv.sh
+	PATH=$(abspath $(BENCH_VENV))/bin:$$PATH $(abspath $(BENCH_VENV))/bin/python benchmarks/scale.py $(BENCH_ARGS)
 
 clean:
 	rm -rf build/ tests/output/ .pytest_cache/ .ansible/ changelogs/.plugin-cache.yaml tests/integration/inventory
 	find . \( -path ./.venv -o -path ./.venv-compat -o -path ./.nox \) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
 distclean: clean
-	rm -rf .venv .venv-compat .nox
+	rm -rf .venv .venv-compat .venv-bench .nox

@@ -156,23 +156,32 @@ class Bench:
     def log(self, text):
         print(text, file=sys.stderr, flush=True)
 
-    def start_emulator(self, seed_path):
-        return self.testlib.Emulator.start("--seed", seed_path)
+    def start_emulator(self, seed_path, *extra):
+        return self.testlib.Emulator.start("--seed", seed_path, *extra)
 
-    def run(self, n, scenario, phase, cmd, emu, users, expect_writes, note=""):
+    def run(self, n, scenario, phase, cmd, emu, users, expect_writes, note="", env=None):
         """One measured run; appends a result row."""
-        env = dict(self.env, NETBIRD_API_URL=emu.url, NETBIRD_API_TOKEN=emu.token)
+        env = dict(self.env, NETBIRD_API_URL=emu.url, NETBIRD_API_TOKEN=emu.token, **(env or {}))
         log_path = os.path.join(self.workdir, "%s-%s-%s.log" % (n, scenario.replace(" ", "_"), phase.replace(" ", "_")))
         emu.reset_counters()
+        log_before = len(emu.log()) if "429" in note else None
         self.log("N=%s  %-13s %-10s ..." % (n, scenario, phase))
         measured = run_measured(cmd, env, log_path)
         counters = emu.requests()
+        rejected, rejected_writes = None, 0
+        if log_before is not None:
+            answered = [entry for entry in emu.log()[log_before:] if entry.get("status") == 429]
+            rejected = len(answered)
+            rejected_writes = sum(1 for entry in answered if entry["method"] != "GET")
         row = {"n": n, "scenario": scenario, "phase": phase, "users": users, "wall": measured["wall"], "cpu": measured["cpu"],
+               "rejected": rejected,
                "requests": counters["total"], "writes": counters["writes"], "by_route": counters["by_route"],
                "rss_mib": measured["maxrss_kb"] / 1024.0, "rc": measured["rc"], "note": note, "log": log_path}
         problems = []
         if measured["rc"] != 0:
             problems.append("exit status %s" % measured["rc"])
+        if expect_writes is not None:
+            expect_writes += rejected_writes  # the emulator counts a write answered 429 as a write request
         if expect_writes is not None and counters["writes"] != expect_writes:
             problems.append("%d write requests, expected %d" % (counters["writes"], expect_writes))
         if problems:
@@ -184,14 +193,14 @@ class Bench:
         self.samples.append(row)
         return row
 
-    def first_and_rerun(self, n, scenario, cmd, seed_path, users, after=None):
-        emu = self.start_emulator(seed_path)
+    def first_and_rerun(self, n, scenario, cmd, seed_path, users, after=None, emu_args=(), env=None, note=""):
+        emu = self.start_emulator(seed_path, *emu_args)
         try:
-            self.run(n, scenario, "first run", cmd, emu, users, expect_writes=users)
+            self.run(n, scenario, "first run", cmd, emu, users, expect_writes=users, env=env, note=note)
             count = sum(1 for u in emu.users() if u["email"] != "owner@example.com")
             if count != users:
                 self.failures.append("N=%s %s: %d users in the account after the first run, expected %d" % (n, scenario, count, users))
-            self.run(n, scenario, "re-run", cmd, emu, users, expect_writes=0)
+            self.run(n, scenario, "re-run", cmd, emu, users, expect_writes=0, env=env, note=note)
             if after:
                 after(emu)
         finally:
@@ -244,6 +253,30 @@ class Bench:
                 row["wall"] = row["wall"] * n / float(uri_users)
                 row["cpu"] = row["cpu"] * n / float(uri_users)
 
+    def slow_link(self, n, latency, concurrencies, repeat=1):
+        """The role over a slow link (every answer waits ``latency`` ms): one row per api_concurrency."""
+        team_path, seed_path = self.inputs(n)
+        cmd = [tool("ansible-playbook"), "-i", "localhost,", os.path.join(BENCH, "role.yml"), "-e", "@" + team_path]
+        for width in concurrencies:
+            for dummy in range(repeat):
+                self.first_and_rerun(n, "role, %d ms, api_concurrency %d" % (latency, width), cmd, seed_path, n,
+                                     emu_args=("--latency", str(latency)), env={"NETBIRD_API_CONCURRENCY": str(width)})
+        for dummy in range(repeat):
+            self.first_and_rerun(n, "raw floor, %d ms" % latency, [sys.executable, os.path.join(BENCH, "raw_floor.py"), team_path],
+                                 seed_path, n, emu_args=("--latency", str(latency)))
+
+    def rate_limited(self, n, limit):
+        """A first run against the emulator's per-token limiter (NetBird Cloud: 120:1200); counts the 429 answers."""
+        team_path, seed_path = self.inputs(n)
+        cmd = [tool("ansible-playbook"), "-i", "localhost,", os.path.join(BENCH, "role.yml"), "-e", "@" + team_path]
+        self.first_and_rerun(n, "role, rate limit %s" % limit, cmd, seed_path, n, emu_args=("--rate-limit", limit),
+                             note="429 answers counted")
+
+    def inputs(self, n):
+        team_path = write_json(os.path.join(self.workdir, "team-%d.json" % n), make_team(n))
+        seed_path = write_json(os.path.join(self.workdir, "seed-%d.json" % n), {"groups": [{"name": g} for g in TEAMS + [VPN_GROUP]]})
+        return team_path, seed_path
+
 
 def median(values):
     values = sorted(values)
@@ -287,26 +320,30 @@ def ratio(a, b):
 
 
 def table(rows):
-    head = ("N", "scenario", "run", "wall s", "min-max s", "CPU s", "API requests", "writes", "peak RSS MiB", "vs floor", "uri vs role")
+    head = ("N", "scenario", "run", "wall s", "min-max s", "CPU s", "API requests", "writes", "429s", "peak RSS MiB", "vs floor",
+            "uri vs role")
     lines = []
     for row in rows:
         floor = find(rows, row["n"], "raw floor", row["phase"])
         role = find(rows, row["n"], "role", row["phase"])
         vs_floor = ratio(row, floor) if row["scenario"] in ("role", "uri loop") else ""
         uri_vs_role = ratio(row, role) if row["scenario"] == "uri loop" else ""
-        wall = "%.2f" % row["wall"] + ("*" if row.get("note") else "")
+        starred = row.get("note") and "429" not in row["note"]
+        wall = "%.2f" % row["wall"] + ("*" if starred else "")
         spread = "%.2f-%.2f" % (row["wall_min"], row["wall_max"]) if row["runs"] > 1 else ""
-        cpu = "%.2f" % row["cpu"] + ("*" if row.get("note") else "")
+        cpu = "%.2f" % row["cpu"] + ("*" if starred else "")
+        rejected = "" if row.get("rejected") is None else str(row["rejected"])
         lines.append((str(row["n"]), row["scenario"], row["phase"], wall, spread, cpu, str(row["requests"]), str(row["writes"]),
-                      "%.0f" % row["rss_mib"], vs_floor, uri_vs_role))
+                      rejected, "%.0f" % row["rss_mib"], vs_floor, uri_vs_role))
     widths = [max(len(x) for x in col) for col in zip(head, *lines)]
-    right = {0, 3, 4, 5, 6, 7, 8, 9, 10}
+    right = {0, 3, 4, 5, 6, 7, 8, 9, 10, 11}
 
     def fmt(cells):
         return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
 
     out = [fmt(head), fmt(["-" * w for w in widths])] + [fmt(line) for line in lines]
-    notes = sorted(set("* %s N=%s: %s" % (row["scenario"], row["n"], row["note"]) for row in rows if row.get("note")))
+    notes = sorted(set("* %s N=%s: %s" % (row["scenario"], row["n"], row["note"]) for row in rows
+                       if row.get("note") and "429" not in row["note"]))
     return "\n".join(out + notes)
 
 
@@ -346,6 +383,48 @@ def targets(rows, n):
     return lines, hard_failures
 
 
+def default_concurrency():
+    """The module's default api_concurrency (read from the collection's source, not repeated here)."""
+    with open(os.path.join(REPO, "plugins", "module_utils", "_api.py"), encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith("DEFAULT_API_CONCURRENCY"):
+                return int(line.split("=")[1])
+    raise RuntimeError("DEFAULT_API_CONCURRENCY not found")
+
+
+def plot(rows, path, subtitle):
+    """Wall time against N (log-log) for the role, the raw floor and the uri loop: first run and re-run."""
+    try:
+        import matplotlib  # pylint: disable=import-outside-toplevel
+        matplotlib.use("Agg")
+        from matplotlib import pyplot  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        print("plot skipped: matplotlib is not installed (make bench installs requirements/bench/bench.txt)", file=sys.stderr)
+        return
+    figure, axes = pyplot.subplots(figsize=(7.5, 4.5), dpi=100)
+    styles = {"role": ("tab:blue", "o"), "raw floor": ("tab:green", "s"), "uri loop": ("tab:red", "^")}
+    for scenario, (color, marker) in styles.items():
+        for phase, line in (("first run", "-"), ("re-run", "--")):
+            points = sorted((row["n"], row["wall"]) for row in rows
+                            if row["scenario"] == scenario and row["phase"] == phase and row["n"])
+            if points:
+                extrapolated = any(row.get("note") for row in rows if row["scenario"] == scenario and row["phase"] == phase)
+                label = "%s, %s%s" % (scenario, phase, " (* partly extrapolated)" if extrapolated else "")
+                axes.plot([p[0] for p in points], [p[1] for p in points], line, color=color, marker=marker, label=label)
+    axes.set_xscale("log")
+    axes.set_yscale("log")
+    axes.set_xlabel("users (N)")
+    axes.set_ylabel("wall time, s (log)")
+    axes.set_title("netbird_ops.netbird scale benchmark, local emulator\n(%s)" % subtitle, fontsize=10)
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    figure.savefig(path)
+    pyplot.close(figure)
+    print("plot written to %s" % path, file=sys.stderr)
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--measure"]:
@@ -360,6 +439,15 @@ def main(argv=None):
     parser.add_argument("--no-uri", action="store_true", help="skip the uri loop scenario")
     parser.add_argument("--json", metavar="PATH", help="also write the result rows as JSON to PATH")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, team files)")
+    parser.add_argument("--latency", type=int, default=0, metavar="MS",
+                        help="also run the role over a slow link (emulator --latency MS) at --latency-n users, per --concurrency")
+    parser.add_argument("--latency-n", type=int, default=1000, help="team size of the slow-link rows (default 1000)")
+    parser.add_argument("--concurrency", type=int, action="append",
+                        help="api_concurrency of the slow-link rows; repeat for several (default: 1 and the module's default)")
+    parser.add_argument("--rate-limit", metavar="RPM:BURST",
+                        help="also run a first run of --rate-limit-n users against the emulator's limiter (NetBird Cloud: 120:1200)")
+    parser.add_argument("--rate-limit-n", type=int, default=1300, help="team size of the rate-limit row (default 1300)")
+    parser.add_argument("--plot", metavar="PNG", help="write a plot of wall time against N (needs matplotlib)")
     args = parser.parse_args(argv)
     sizes = args.n or [100, 1000]
 
@@ -374,6 +462,11 @@ def main(argv=None):
         for n in sizes:
             bench.one_n(n, repeat=max(1, args.repeat), uri_repeat=max(1, args.uri_repeat), uri_limit=args.uri_limit,
                         with_uri=not args.no_uri)
+        if args.latency:
+            widths = args.concurrency or [1, default_concurrency()]
+            bench.slow_link(args.latency_n, args.latency, widths, repeat=1)
+        if args.rate_limit:
+            bench.rate_limited(args.rate_limit_n, args.rate_limit)
         rows = aggregate(bench.samples)
         print("\nScale benchmark: %d CPU cores, Python %s, ansible-core %s; emulator on 127.0.0.1; load average %.2f before,"
               " %.2f after; %d s in total" % (os.cpu_count() or 0, ".".join(map(str, sys.version_info[:3])), ansible_version(),
@@ -390,6 +483,8 @@ def main(argv=None):
             failures += hard
         if args.json:
             write_json(args.json, rows)
+        if args.plot:
+            plot(rows, args.plot, "load average %.1f" % load_before[0])
         if failures:
             print("\nFAILED:\n  " + "\n  ".join(failures))
             return 1

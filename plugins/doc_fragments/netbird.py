@@ -55,6 +55,20 @@ options:
       - If not set, the environment variable E(NETBIRD_API_RETRIES) is used.
     type: int
     default: 5
+  api_concurrency:
+    description:
+      - How many write requests a batch (a list of entries) may have in flight at once, over a small pool of keep-alive
+        connections. V(1) sends them strictly one after the other.
+      - Results, warnings, the summary, check mode and the report of a failure part-way are the same as with V(1)
+        (in the same order). Dependent steps keep their order, and two changes of one user never run at once; a change
+        of the account owner or of the token's own user runs alone.
+      - On HTTP 429 (rate limit) the module halves the number in flight and spaces requests out to the server's refill
+        rate (NetBird Cloud, 120 requests per minute), then raises both again step by step.
+      - The default, V(8), was measured (see the scale guide). Over a 50 ms link it makes a first run of 1,000 users
+        about seven times faster than V(1), while more connections gain little.
+      - If not set, the environment variable E(NETBIRD_API_CONCURRENCY) is used.
+    type: int
+    default: 8
 requirements:
   - requests (on the host that runs the module, usually the controller)
 notes:

@@ -21,6 +21,7 @@ import email.utils
 import json
 import random
 import re
+import threading
 import time
 import traceback
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -36,9 +37,16 @@ except ImportError:  # pragma: no cover - exercised by the sanity import test
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
 
+try:
+    from requests.adapters import HTTPAdapter
+except ImportError:  # pragma: no cover - same condition as above
+    HTTPAdapter = None
+
 COLLECTION_NAME = "netbird_ops.netbird"
 COLLECTION_VERSION = "0.1.0"
 DEFAULT_API_URL = "https://api.netbird.io"
+# Writes in flight in batch mode (api_concurrency): measured, see docs/docsite/rst/guide_scale.rst
+DEFAULT_API_CONCURRENCY = 8
 
 RETRY_STATUSES = frozenset((429, 502, 503, 504))
 # Statuses that prove the server did not act on the request, so even a POST may be re-sent.
@@ -175,12 +183,130 @@ def _strip_html(text):
     return re.sub(r"\s+", " ", text).strip()
 
 
+# After a 429 the bucket is empty: send no faster than it refills. NetBird Cloud refills 120 requests per minute
+# (one every 0.5 s); 10 % margin so that timing noise does not meet an empty bucket again.
+RATE_LIMIT_INTERVAL = 0.55
+PACE_MAX = 10.0          # never space requests further apart than this
+PACE_MIN = 0.01          # below this, pacing is switched off again
+PROBE_RUN = 8            # successes at one pace before trying twice the rate
+RAISE_RUN = 10           # successes before one more request may be in flight (additive increase)
+
+
+class FlowControl:
+    """How many requests may be in flight and how far apart they start; shared by the threads of one client.
+
+    AIMD on the number in flight (``window``): halved on a 429, one more after ``RAISE_RUN`` successes, up to
+    ``limit`` (api_concurrency). Pacing on the rate: the first 429 says the server's bucket is empty, so requests
+    start ``RATE_LIMIT_INTERVAL`` apart; after ``PROBE_RUN`` successes the pace is halved (a probe); a 429 during
+    a probe returns to the last pace that worked and probes half as often (a probe that holds: twice as often again);
+    a 429 at a pace that worked doubles it.
+    A 429 answered to a request sent before the last change of pace says nothing new and changes nothing.
+    """
+
+    def __init__(self, limit=1, clock=time.monotonic, sleep=time.sleep):
+        self.limit = max(1, int(limit))
+        self.window = self.limit
+        self.lowest = self.limit
+        self.pace = 0.0
+        self.good = None
+        self.probe_run = PROBE_RUN
+        self.generation = 0
+        self.rate_limited = 0
+        self._streak = 0
+        self._raise_streak = 0
+        self._next = 0.0
+        self._in_flight = 0
+        self._clock = clock
+        self._sleep = sleep
+        self._cond = threading.Condition()
+
+    # -- slots (the batch runner takes one per change) --------------------------------------------
+    def acquire(self):
+        with self._cond:
+            while self._in_flight >= self.window:
+                self._cond.wait()
+            self._in_flight += 1
+
+    def release(self):
+        with self._cond:
+            self._in_flight -= 1
+            self._cond.notify_all()
+
+    def can_start(self):
+        with self._cond:
+            return self._in_flight < self.window
+
+    # -- pacing (every request) --------------------------------------------------------------------
+    def reserve(self):
+        """Take the next start time; returns (seconds to wait for it, generation)."""
+        with self._cond:
+            if not self.pace:
+                return 0.0, self.generation
+            now = self._clock()
+            start = max(now, self._next)
+            self._next = start + self.pace
+            return start - now, self.generation
+
+    def before_send(self):
+        """Wait for this request's start time; returns the generation the request is sent in."""
+        wait_for, generation = self.reserve()
+        if wait_for > 0:
+            self._sleep(wait_for)
+        return generation
+
+    def on_success(self):
+        with self._cond:
+            if self.window < self.limit:
+                self._raise_streak += 1
+                if self._raise_streak >= RAISE_RUN:
+                    self.window += 1
+                    self._raise_streak = 0
+                    self._cond.notify_all()
+            if self.pace:
+                self._streak += 1
+                if self._streak >= self.probe_run:
+                    if self.good is not None and self.pace < self.good:
+                        self.probe_run = max(PROBE_RUN, self.probe_run // 2)  # the last probe held
+                    self.good = self.pace
+                    self.pace = self.pace / 2.0 if self.pace / 2.0 >= PACE_MIN else 0.0
+                    self._streak = 0
+                    self.generation += 1
+
+    def on_rate_limited(self, generation):
+        with self._cond:
+            self.rate_limited += 1
+            self._raise_streak = 0
+            self._streak = 0
+            if generation != self.generation:
+                return  # sent before the last change: no news
+            self.window = max(1, self.window // 2)
+            self.lowest = min(self.lowest, self.window)
+            if self.good is not None and self.pace < self.good:
+                self.pace = self.good          # the probe failed: back to what worked, probe half as often
+                self.probe_run *= 2
+            elif self.pace:
+                self.pace = min(PACE_MAX, self.pace * 2)
+                self.good = None
+            else:
+                self.pace = RATE_LIMIT_INTERVAL
+            self._next = self._clock() + self.pace
+            self.generation += 1
+
+    def summary(self):
+        if not self.rate_limited:
+            return None
+        text = "the rate limit answered 429 %d time(s)" % self.rate_limited
+        if self.lowest < self.limit:
+            text += ", so api_concurrency was lowered from %d to %d" % (self.limit, self.lowest)
+        return text + ", and requests were spaced out to the server's refill rate"
+
+
 class NetBirdClient:
     """Small, strict client for the NetBird management API."""
 
     def __init__(self, api_url, api_token, validate_certs=True, ca_path=None, timeout=30, retries=5,
                  user_agent=None, backoff_base=0.5, backoff_max=30.0, retry_after_max=120.0,
-                 sleep=time.sleep, rand=random.random, session=None):
+                 sleep=time.sleep, rand=random.random, session=None, concurrency=1, clock=time.monotonic):
         self.base_url = normalize_base_url(api_url)
         # api_token None: the public calls of a fresh server (GET /api/instance, POST /api/setup) need no token
         self._auth = auth_header(api_token) if api_token is not None else None
@@ -193,6 +319,9 @@ class NetBirdClient:
         self._sleep = sleep
         self._rand = rand
         self.retry_log = []
+        self._log_lock = threading.Lock()
+        self.concurrency = max(1, int(concurrency or 1))
+        self.flow = FlowControl(self.concurrency, clock=clock, sleep=sleep)
         if ca_path and validate_certs:
             self.verify = ca_path
         else:
@@ -204,6 +333,11 @@ class NetBirdClient:
         })
         if self._auth:
             self.session.headers["Authorization"] = self._auth
+        if session is None and self.concurrency > 1 and HTTPAdapter is not None:
+            # one keep-alive connection per thread in flight (requests' default pool keeps 10)
+            adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(10, self.concurrency))
+            self.session.mount("https://", adapter)
+            self.session.mount("http://", adapter)
 
     # -- helpers -------------------------------------------------------------------------
     def redact(self, text):
@@ -279,7 +413,10 @@ class NetBirdClient:
             data = json.dumps(body, separators=(",", ":"))
             headers = {"Content-Type": "application/json"}
         attempt = 0
+        generation = None
         while True:
+            if generation is None:
+                generation = self.flow.before_send()
             try:
                 response = self.session.request(
                     method, url, params=params, data=data, headers=headers, timeout=self.timeout,
@@ -297,15 +434,22 @@ class NetBirdClient:
                 if attempt < self.retries and (idempotent or refused):
                     self._wait(attempt, None, method, full_path, kind)
                     attempt += 1
+                    generation = None
                     continue
                 err_cls = NetBirdAPIError if (idempotent or refused) else AmbiguousWriteError
                 retried = " after %d retries" % attempt if attempt else ""
                 raise err_cls(method, full_path, message="%s%s: %s" % (kind, retried, self.redact(_short_exc(exc))), reason=kind)
             status = response.status_code
+            if status == 429:
+                self.flow.on_rate_limited(generation)
+            elif status < 300:
+                self.flow.on_success()
             if status in RETRY_STATUSES:
                 processed_safe = idempotent or status in NOT_PROCESSED_STATUSES
                 if attempt < self.retries and processed_safe:
-                    self._wait(attempt, response.headers.get("Retry-After"), method, full_path, "HTTP %s" % status)
+                    # one wait: the jittered backoff, or until the paced start time if that is later
+                    paced, generation = self.flow.reserve()
+                    self._wait(attempt, response.headers.get("Retry-After"), method, full_path, "HTTP %s" % status, paced)
                     attempt += 1
                     continue
                 err = self._error_from_response(method, full_path, response)
@@ -338,12 +482,13 @@ class NetBirdClient:
                           message="the server answered with a non-JSON body (%s): %s" % (ctype or "no content type", self.redact(snippet)),
                           request_id=response.headers.get("X-Request-Id"), hint=hint)
 
-    def _wait(self, attempt, retry_after, method, path, why):
-        delay = self._backoff(attempt)
+    def _wait(self, attempt, retry_after, method, path, why, at_least=0.0):
+        delay = max(self._backoff(attempt), at_least)
         ra = parse_retry_after(retry_after)
         if ra is not None:
             delay = max(delay, min(ra, self.retry_after_max))
-        self.retry_log.append({"method": method, "path": path, "reason": why, "delay": round(delay, 3)})
+        with self._log_lock:
+            self.retry_log.append({"method": method, "path": path, "reason": why, "delay": round(delay, 3)})
         self._sleep(delay)
 
     # -- typed helpers ---------------------------------------------------------------------
@@ -384,14 +529,18 @@ class NetBirdClient:
         return self.request("DELETE", path, expect_json=False)
 
     def retry_summary(self):
-        if not self.retry_log:
+        with self._log_lock:
+            log = list(self.retry_log)
+        if not log:
             return None
         reasons = {}
-        for item in self.retry_log:
+        for item in log:
             reasons[item["reason"]] = reasons.get(item["reason"], 0) + 1
         detail = ", ".join("%s x%d" % (k, v) for k, v in sorted(reasons.items()))
-        waited = sum(item["delay"] for item in self.retry_log)
-        return "%d request(s) were retried (%s; %.1f s waited in total)" % (len(self.retry_log), detail, waited)
+        waited = sum(item["delay"] for item in log)
+        text = "%d request(s) were retried (%s; %.1f s waited in total)" % (len(log), detail, waited)
+        flow = self.flow.summary()
+        return text + ("; " + flow if flow else "")
 
 
 def _json_kind(data):

@@ -16,6 +16,7 @@ not a public API.
 from __future__ import annotations
 
 import copy
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdError, NetBirdInputError, OperationFailed
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._common import clean
@@ -149,6 +150,9 @@ class Change:
         return self.request.get(name)
 
 
+EXCLUSIVE = ("exclusive",)  # Kind.lane of a change that must run alone
+
+
 class Outcome:
     """What applying (part of) a change did: the resource afterwards, secrets returned once, warnings.
 
@@ -180,6 +184,7 @@ class Kind:
 
     result_key = None      # key of the batch result list ("users", "tokens")
     groups = None          # the kind's GroupResolver, when it resolves auto_groups (create_groups lives there)
+    concurrent = False     # True: apply() is safe to call from several threads for changes in different lanes
     list_result = False    # True: the result is always the list (as in batch mode)
     single_keys = ()       # keys of an entry copied to the result in single mode
 
@@ -207,6 +212,14 @@ class Kind:
 
     def apply(self, change, stage=None, previous=None):
         raise NotImplementedError
+
+    def lane(self, change):
+        """Changes in the same lane never run at the same time (default: the resource as read, else the spec).
+
+        ``EXCLUSIVE``: the change runs alone, after every earlier change of its stage and before every later one.
+        """
+        current = change.current if isinstance(change.current, dict) else {}
+        return current.get("id") or ("new", change.spec.identity())
 
     def predict(self, change):
         return Outcome(change, change.predicted)
@@ -255,8 +268,9 @@ def partial_failure_message(head, done, rest, story):
 class BatchRunner:
     """Plan every change, then apply: check mode, diff mode, warnings, results and partial failures.
 
-    The apply loop (``_apply``) is the one place that sends writes; running independent changes with
-    ``api_concurrency`` in flight belongs there.
+    The apply loop (``_apply``) is the one place that sends writes. With ``api_concurrency`` > 1 and a kind
+    that allows it (``Kind.concurrent``), each stage runs its changes with that many in flight (never two of one
+    ``Kind.lane``); stages stay in order, and results, warnings and failure reports are those of a sequential run.
     """
 
     def __init__(self, nb, kind, batch=False):
@@ -285,7 +299,15 @@ class BatchRunner:
     def _apply(self, changes, outcomes, done):
         finished = set(i for i, change in enumerate(changes) if not change.changed)
         done.extend(self.kind.pre_apply(changes))
+        width = self._width()
         for stage, indexes in self.kind.phases(changes):
+            todo = [index for index in indexes if changes[index].changed]
+            if width > 1 and len(todo) > 1:
+                for index in indexes:
+                    if not changes[index].changed:
+                        outcomes[index] = self.kind.predict(changes[index])
+                self._apply_concurrently(changes, outcomes, done, finished, stage, todo, width)
+                continue
             for index in indexes:
                 change = changes[index]
                 if not change.changed:
@@ -294,27 +316,117 @@ class BatchRunner:
                 try:
                     outcome = self.kind.apply(change, stage, outcomes.get(index))
                 except NetBirdError as exc:
-                    outcome = exc.outcome if isinstance(exc, ApplyError) else outcomes.get(index)
-                    if outcome is not None:
-                        outcomes[index] = outcome
-                        self._warn(outcome.warnings)
+                    self._record_failure(outcomes, index, exc)
                     self._fail(changes, outcomes, index, stage, exc, done, finished)
-                outcomes[index] = outcome
-                self._warn(outcome.warnings)
-                outcome.warnings = []
-                if outcome.done:
-                    finished.add(index)
-                text = self.kind.done_text(change, outcome, stage)
-                if text:
-                    done.append(text)
+                self._record(changes, outcomes, done, finished, index, stage, outcome)
         for index, change in enumerate(changes):
             if index not in outcomes:
                 outcomes[index] = self.kind.predict(change)
 
-    def _fail(self, changes, outcomes, index, stage, exc, done, finished):
+    def _width(self):
+        """Changes in flight at once: api_concurrency for a kind that allows it, else 1."""
+        if not self.kind.concurrent:
+            return 1
+        try:
+            return max(1, int(self.nb.params.get("api_concurrency") or 1))
+        except (TypeError, ValueError):
+            return 1
+
+    def _record(self, changes, outcomes, done, finished, index, stage, outcome):
+        outcomes[index] = outcome
+        self._warn(outcome.warnings)
+        outcome.warnings = []
+        if outcome.done:
+            finished.add(index)
+        text = self.kind.done_text(changes[index], outcome, stage)
+        if text:
+            done.append(text)
+
+    def _record_failure(self, outcomes, index, exc):
+        outcome = exc.outcome if isinstance(exc, ApplyError) else outcomes.get(index)
+        if outcome is not None:
+            outcomes[index] = outcome
+            self._warn(outcome.warnings)
+
+    def _apply_concurrently(self, changes, outcomes, done, finished, stage, todo, width):
+        """One stage with up to ``width`` changes in flight, never two of one lane; results as a sequential run.
+
+        Only this thread touches the runner's state: workers call ``kind.apply`` and hand back the outcome or the
+        error. Outcomes, warnings and "already done" are recorded in input order once the stage ends (or fails):
+        after a failure no new change starts, the ones in flight finish, and the failure reports them as done.
+        """
+        flow = getattr(self.kind.client, "flow", None)
+        lanes = [self.kind.lane(changes[index]) for index in todo]
+        pending = list(range(len(todo)))      # positions in todo, in input order
+        busy = set()                          # lanes in flight
+        running = {}                          # future -> position
+        results = {}                          # position -> ("ok", outcome) | ("error", exc)
+
+        def work(position):
+            index = todo[position]
+            try:
+                return ("ok", self.kind.apply(changes[index], stage, outcomes.get(index)))
+            except NetBirdError as exc:
+                return ("error", exc)
+            finally:
+                if flow is not None:
+                    flow.release()
+
+        failed = False
+        with ThreadPoolExecutor(max_workers=width) as pool:
+            while running or (pending and not failed):
+                while pending and not failed and len(running) < width and (flow is None or flow.can_start()):
+                    position = self._next_ready(pending, lanes, busy, running)
+                    if position is None:
+                        break
+                    pending.remove(position)
+                    busy.add(lanes[position])
+                    if flow is not None:
+                        flow.acquire()
+                    running[pool.submit(work, position)] = position
+                if not running:
+                    break
+                finished_now = wait(list(running), return_when=FIRST_COMPLETED).done
+                for future in finished_now:
+                    position = running.pop(future)
+                    busy.discard(lanes[position])
+                    results[position] = future.result()
+                    failed = failed or results[position][0] == "error"
+        errors = []
+        for position in sorted(results):
+            index = todo[position]
+            status, value = results[position]
+            if status == "ok":
+                self._record(changes, outcomes, done, finished, index, stage, value)
+            else:
+                self._record_failure(outcomes, index, value)
+                errors.append((index, value))
+        if errors:
+            index, exc = errors[0]
+            also = [self.kind.failure_text(changes[i], outcomes.get(i), stage, e.cause if isinstance(e, ApplyError) else e)
+                    for i, e in errors[1:]]
+            self._fail(changes, outcomes, index, stage, exc, done, finished, also=[pair[0] for pair in errors[1:]], also_text=also)
+
+    @staticmethod
+    def _next_ready(pending, lanes, busy, running):
+        """The first pending position that may start now: its lane idle, no EXCLUSIVE change skipped or running."""
+        if EXCLUSIVE in busy:
+            return None
+        for position in pending:
+            if lanes[position] == EXCLUSIVE:
+                return None if running else position
+            if lanes[position] not in busy:
+                return position
+        return None
+
+    def _fail(self, changes, outcomes, index, stage, exc, done, finished, also=(), also_text=()):
         change = changes[index]
         head = self.kind.failure_text(change, outcomes.get(index), stage, exc.cause if isinstance(exc, ApplyError) else exc)
-        rest = [changes[i].label for i in range(len(changes)) if i != index and i not in finished and changes[i].changed]
+        if also_text:
+            # other changes that were in flight when the first failed, and failed too
+            head += "; also failed: %s" % "; ".join(also_text)
+        failed = set(also) | {index}
+        rest = [changes[i].label for i in range(len(changes)) if i not in failed and i not in finished and changes[i].changed]
         message = partial_failure_message(head, done, rest, self.batch or len(changes) > 1)
         result = self._result(changes, outcomes, partial=True)
         raise OperationFailed(message, result)

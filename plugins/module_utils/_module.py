@@ -18,6 +18,7 @@ from ansible.module_utils.errors import NoLogError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import (
     COLLECTION_NAME,
     COLLECTION_VERSION,
+    DEFAULT_API_CONCURRENCY,
     DEFAULT_API_URL,
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
@@ -38,6 +39,7 @@ def connection_argument_spec():
         ca_path=dict(type="path", fallback=(env_fallback, ["NETBIRD_CA_PATH"])),
         api_timeout=dict(type="int", default=30, fallback=(env_fallback, ["NETBIRD_API_TIMEOUT"])),
         api_retries=dict(type="int", default=5, fallback=(env_fallback, ["NETBIRD_API_RETRIES"])),
+        api_concurrency=dict(type="int", default=DEFAULT_API_CONCURRENCY, fallback=(env_fallback, ["NETBIRD_API_CONCURRENCY"])),
     )
 
 
@@ -112,6 +114,8 @@ class NetBirdModule:
             raise NetBirdInputError("api_timeout must be a positive number of seconds, got %s" % p["api_timeout"])
         if p["api_retries"] is not None and not 0 <= p["api_retries"] <= 20:
             raise NetBirdInputError("api_retries must be between 0 and 20, got %s" % p["api_retries"])
+        if p["api_concurrency"] is not None and p["api_concurrency"] < 1:
+            raise NetBirdInputError("api_concurrency must be 1 (strictly sequential) or more, got %s" % p["api_concurrency"])
         if p["ca_path"] and p["validate_certs"] and not os.path.exists(p["ca_path"]):
             # requests would raise a bare OSError for it (a traceback), on the first request
             raise NetBirdInputError("ca_path %s does not exist: give the PEM file (or directory) of the CA that signed the server's "
@@ -121,6 +125,7 @@ class NetBirdModule:
         client = NetBirdClient(
             p["api_url"], p["api_token"] if self.sends_token else None, validate_certs=p["validate_certs"], ca_path=p["ca_path"],
             timeout=p["api_timeout"], retries=p["api_retries"], user_agent=user_agent,
+            concurrency=p["api_concurrency"] or DEFAULT_API_CONCURRENCY,
         )
         if client.base_url.startswith("http://") and not is_loopback_url(client.base_url):
             self.module.warn("api_url uses plain http://: the API token travels unencrypted; use https:// outside a lab")

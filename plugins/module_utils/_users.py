@@ -23,6 +23,7 @@ from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import (
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._audit import AuditLog, state_known, state_reported, with_state
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import (
     PAST,
+    EXCLUSIVE,
     ApplyError,
     Change,
     Kind,
@@ -240,6 +241,14 @@ class UserKind(Kind):
 
     result_key = "users"
     single_keys = ("user", "password")
+    concurrent = True  # apply() keeps no state between changes; a lost create re-reads a list of its own
+
+    def lane(self, change):
+        """The account owner changes, and so does the token's own user, only alone (ownership moves between them)."""
+        current = change.current if isinstance(change.current, dict) else {}
+        if current.get("is_current") or current.get("role") == "owner" or getattr(change.spec, "role", None) == "owner":
+            return EXCLUSIVE
+        return super().lane(change)
 
     def __init__(self, client, check_mode=False, groups=None):
         super().__init__(client, check_mode)

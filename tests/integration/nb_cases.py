@@ -156,6 +156,9 @@ def playbook():
             "NETBIRD_API_TOKEN": "{{ case.token }}",
             "NETBIRD_API_RETRIES": "{{ case.retries }}",
             "NETBIRD_API_TIMEOUT": "{{ case.timeout }}",
+            # the cases assert which writes a failure left "not attempted", an order only a sequential batch has;
+            # a batch with writes in flight is tested in test_api_concurrency.py and the unit tests
+            "NETBIRD_API_CONCURRENCY": "1",
         },
         "tasks": tasks,
     }]
