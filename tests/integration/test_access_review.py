@@ -167,7 +167,7 @@ def test_example_review_approve_offboard(ansible, emulator, tmp_path):
     assert run.rc == 0, run.output
     # only the review's files changed (bob is blocked now); nothing in NetBird
     changed = [r["task"] for r in run.results if r["result"].get("changed")]
-    assert changed and all(" : Write " in task for task in changed), changed
+    assert changed and all("access_review : " in task for task in changed), changed
     assert emulator.writes() == 1
 
 
