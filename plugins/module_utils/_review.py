@@ -28,7 +28,7 @@ def review_argument_spec():
     return dict(
         dest=dict(type="path", required=True),
         inactive_days=dict(type="int", default=90),
-        token_days=dict(type="int", default=30),
+        token_days=dict(type="int", default=30, no_log=False),
     )
 
 
@@ -130,12 +130,13 @@ def report_md(f, inactive_days, token_days):
     section("Never logged in", ["%s: %s, %s peers" % (who(u), u.get("role"), peers(u)) for u in f["never"]])
     section("Blocked", ["%s: %s, %s peers" % (who(u), u.get("role"), peers(u)) for u in f["blocked"]])
     section("Pending approval", ["%s: %s, %s peers" % (who(u), u.get("role"), peers(u)) for u in f["pending"]])
-    section("Tokens expiring within %d days" % token_days,
-            ["%s: token %s expires %s (in %s days), last used %s" % (who(u), t.get("name"), t.get("expiration_date"),
-                                                                    t.get("expires_in_days"), last_use(t))
-             for u, t in f["expiring"]])
-    section("Expired tokens", ["%s: token %s expired %s, last used %s" % (who(u), t.get("name"), t.get("expiration_date"),
-                                                                          last_use(t)) for u, t in f["expired"]])
+    expiring = ["%s: token %s expires %s (in %s days), last used %s"
+                % (who(u), t.get("name"), t.get("expiration_date"), t.get("expires_in_days"), last_use(t))
+                for u, t in f["expiring"]]
+    section("Tokens expiring within %d days" % token_days, expiring)
+    expired = ["%s: token %s expired %s, last used %s" % (who(u), t.get("name"), t.get("expiration_date"), last_use(t))
+               for u, t in f["expired"]]
+    section("Expired tokens", expired)
     section("Service users without tokens", ["%s: %s" % (who(u), u.get("role")) for u in f["no_tokens"]])
     section("State not reported by the server",
             ["%s: %s; blocked state, approval and last login not reported (external IdP)" % (who(u), u.get("role"))

@@ -182,14 +182,14 @@ options:
         type: str
   exclusive:
     description:
-      - Batch mode only. Make O(users) the complete list of the users in O(exclusive_scope): every user in scope that no
+      - Batch mode only. Make O(users) the complete list of the users in O(exclusive_scope). Every user in scope that no
         element of O(users) names is offboarded as O(offboard) says, in the same run (one user list, one group list, one
         request per change).
-      - Never offboarded, whatever the list says: the owner, the token's own user, users pending approval (see
+      - Never offboarded, whatever the list says, are the owner, the token's own user, users pending approval (see
         M(netbird_ops.netbird.netbird_user_approval)) and the users in O(protect).
       - Every guard rail is checked before the first write. O(exclusive) with an empty O(users) list fails; more than
         O(max_offboard) users to offboard fails, naming how many and the first few.
-      - A listed user who is blocked (offboarded earlier) stays blocked unless its element says O(users[].blocked=false):
+      - A listed user who is blocked (offboarded earlier) stays blocked unless its element says O(users[].blocked=false);
         omitted means unchanged, as everywhere in this module.
       - A re-run changes nothing: users blocked earlier are already blocked.
       - Servers with an external IdP list service users (and users the IdP does not return) as stubs that do not report
@@ -214,8 +214,8 @@ options:
     default: block
   protect:
     description:
-      - Users O(exclusive) never offboards: emails of regular users (case-insensitive), names of service users, or user
-        IDs. Break-glass admins and automation accounts belong here.
+      - Users O(exclusive) never offboards, given as emails of regular users (case-insensitive), names of service users,
+        or user IDs. Break-glass admins and automation accounts belong here.
     type: list
     elements: str
     default: []

@@ -90,7 +90,7 @@ options:
       - Only users who last logged in O(inactive_days) days ago or earlier, or who never logged in
         (C(last_login) C(0001-01-01T00:00:00Z)). Combine with O(service_user=false) to leave service users out (they never
         log in).
-      - Users whose last login the server does not report (external-IdP stubs, RV(users[].state_reported=false): they
+      - Users whose last login the server does not report (external-IdP stubs with RV(users[].state_reported=false), which
         always say never) are left out, with a warning, rather than reported as stale.
     type: int
   never_logged_in:
@@ -228,7 +228,7 @@ users:
     last_login_days:
       description:
         - Whole days since the last login; V(null) when the user never logged in, and when the server does not report
-          it (RV(users[].state_reported=false): a stub's C(last_login) always says never, whatever is true).
+          it (RV(users[].state_reported=false), a stub whose C(last_login) always says never, whatever is true).
       type: int
     peers_count:
       description: Number of peers the user registered.

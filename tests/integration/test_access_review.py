@@ -47,7 +47,7 @@ def sections(markdown):
     """{section title without the count: (count, [bullet lines])} of the report's '## ' sections."""
     found = {}
     for block in re.split(r"^## ", markdown, flags=re.M)[1:]:
-        head, _, body = block.partition("\n")
+        head, body = (block + "\n").split("\n", 1)
         match = re.match(r"^(.*) \((\d+)\)$", head.strip())
         if match:
             found[match.group(1)] = (int(match.group(2)), [line[2:] for line in body.splitlines() if line.startswith("- ")])

@@ -162,8 +162,8 @@ def test_info_stale_filters(ansible, seeded):
                                                     "pen@x.io"], run.output
     never = run.result("never")["users"]
     assert sorted(u["email"] for u in never) == ["gone2@x.io", "pen@x.io"]
-    assert sorted(u["email"] for u in run.result("logged")["users"]) == ["adm@x.io", "glass@x.io", "gone1@x.io",
-                                                                          "keep@x.io", "old@x.io", "owner@example.com"]
+    logged = sorted(u["email"] for u in run.result("logged")["users"])
+    assert logged == ["adm@x.io", "glass@x.io", "gone1@x.io", "keep@x.io", "old@x.io", "owner@example.com"]
     everyone = dict((u["email"] or u["name"], u) for u in run.result("all")["users"])
     assert everyone["keep@x.io"]["last_login_days"] == 2 and everyone["adm@x.io"]["last_login_days"] == 400
     assert everyone["gone2@x.io"]["last_login_days"] is None and everyone["ci-bot"]["last_login_days"] is None
