@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import datetime
-import importlib.util
 import json
 import os
 import subprocess
@@ -28,25 +26,14 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.dirname(sys.executable)
 
 
-def load_testlib():
-    spec = importlib.util.spec_from_file_location("nb_testlib", os.path.join(REPO, "tests", "nb_testlib.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def ago(days):
-    when = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=days, hours=1)
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--service", type=int, default=50)
     parser.add_argument("--latency", type=int, default=0, help="emulator latency per answer, in ms")
     args = parser.parse_args()
-    testlib = load_testlib()
+    sys.path.insert(0, os.path.join(REPO, "tests"))
+    import nb_testlib as testlib  # pylint: disable=import-outside-toplevel
     work = tempfile.mkdtemp(prefix="nb-review-bench-")
     collections = testlib.install_collection(work)
     extra = ["--order", "insertion"] + (["--latency", str(args.latency)] if args.latency else [])
@@ -54,7 +41,7 @@ def main():
     try:
         regular = args.n - args.service
         users = [{"email": "u%05d@example.com" % i, "name": "User %05d" % i, "auto_groups": ["team-%d" % (i % 10)],
-                  "peers": i % 3, "last_login": ago(i % 365) if i % 7 else None} for i in range(regular - 1)]
+                  "peers": i % 3, "last_login": testlib.days_ago(i % 365) if i % 7 else None} for i in range(regular - 1)]
         users += [{"name": "bot-%03d" % i, "service_user": True, "tokens": [{"name": "ci", "expires_in": 1 + i % 90}]}
                   for i in range(args.service)]
         emu.seed(groups=[{"name": "team-%d" % i} for i in range(10)], users=users)

@@ -6,12 +6,11 @@ against the emulator. The review's files are parsed (csv module, Markdown sectio
 from __future__ import annotations
 
 import csv
-import datetime
 import json
 import os
 import re
 
-from nb_testlib import REPO
+from nb_testlib import REPO, days_ago
 
 ROLE = [
     {"name": "review", "ansible.builtin.include_role": {"name": "netbird_ops.netbird.access_review"}},
@@ -21,22 +20,17 @@ ROLE = [
 ]
 
 
-def ago(days):
-    when = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=days, hours=1)
-    return when.strftime("%Y-%m-%dT%H:%M:%S.123456789Z")
-
-
 SEED = {
     "groups": [{"name": "dev"}, {"name": "ops"}],
     "users": [
-        {"email": "alice@x.io", "name": "Alice", "role": "admin", "auto_groups": ["dev", "ops"], "last_login": ago(1),
+        {"email": "alice@x.io", "name": "Alice", "role": "admin", "auto_groups": ["dev", "ops"], "last_login": days_ago(1),
          "peers": 2},
-        {"email": "bob@x.io", "name": "Bob, \"the\" builder", "auto_groups": ["dev"], "last_login": ago(120), "peers": 1},
+        {"email": "bob@x.io", "name": "Bob, \"the\" builder", "auto_groups": ["dev"], "last_login": days_ago(120), "peers": 1},
         {"email": "carol@x.io", "name": "=Carol"},
-        {"email": "dan@x.io", "name": "Dan", "blocked": True, "last_login": ago(10)},
+        {"email": "dan@x.io", "name": "Dan", "blocked": True, "last_login": days_ago(10)},
         {"email": "pen@x.io", "name": "Pen", "pending_approval": True},
         {"name": "ci-bot", "service_user": True, "role": "admin", "auto_groups": ["ops"],
-         "tokens": [{"name": "soon", "expires_in": 10}, {"name": "later", "expires_in": 200, "last_used": ago(3)},
+         "tokens": [{"name": "soon", "expires_in": 10}, {"name": "later", "expires_in": 200, "last_used": days_ago(3)},
                     {"name": "old", "expired": True}]},
         {"name": "idle-bot", "service_user": True},
     ],
@@ -133,7 +127,7 @@ def test_review_content_check_mode_and_rerun(ansible, emulator):
 def test_review_of_1000_users(ansible, emulator):
     """1,000 users through the review (the time is measured in benchmarks/, not asserted here)."""
     users = [{"email": "u%04d@x.io" % i, "name": "U%04d" % i, "auto_groups": ["dev"], "peers": i % 3,
-              "last_login": ago(i % 200) if i % 5 else None} for i in range(990)]
+              "last_login": days_ago(i % 200) if i % 5 else None} for i in range(990)]
     users += [{"name": "bot%02d" % i, "service_user": True, "tokens": [{"name": "t", "expires_in": 5 + i}]} for i in range(10)]
     emulator.seed(groups=[{"name": "dev"}], users=users)
     emulator.reset_counters()

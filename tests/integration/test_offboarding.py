@@ -8,31 +8,25 @@ write counter at zero (checked between tasks through the emulator's control API 
 
 from __future__ import annotations
 
-import datetime
 
 import pytest
 
-from nb_testlib import Emulator
+from nb_testlib import Emulator, days_ago
 
 M = "netbird_ops.netbird.netbird_user"
 INFO = "netbird_ops.netbird.netbird_user_info"
 
 
-def ago(days):
-    when = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=days, hours=1)
-    return when.strftime("%Y-%m-%dT%H:%M:%S.123456789Z")
-
-
 SEED = {
     "groups": [{"name": "dev"}, {"name": "ops"}],
     "users": [
-        {"email": "keep@x.io", "name": "Keep", "auto_groups": ["dev"], "last_login": ago(2), "peers": 1},
-        {"email": "adm@x.io", "name": "Adm", "role": "admin", "last_login": ago(400)},
-        {"email": "gone1@x.io", "name": "Gone1", "last_login": ago(120), "peers": 2},
+        {"email": "keep@x.io", "name": "Keep", "auto_groups": ["dev"], "last_login": days_ago(2), "peers": 1},
+        {"email": "adm@x.io", "name": "Adm", "role": "admin", "last_login": days_ago(400)},
+        {"email": "gone1@x.io", "name": "Gone1", "last_login": days_ago(120), "peers": 2},
         {"email": "gone2@x.io", "name": "Gone2", "peers": 1},
-        {"email": "old@x.io", "name": "Old", "blocked": True, "last_login": ago(30)},
+        {"email": "old@x.io", "name": "Old", "blocked": True, "last_login": days_ago(30)},
         {"email": "pen@x.io", "name": "Pen", "pending_approval": True},
-        {"email": "glass@x.io", "name": "Glass", "role": "admin", "last_login": ago(200)},
+        {"email": "glass@x.io", "name": "Glass", "role": "admin", "last_login": days_ago(200)},
         {"name": "ci-bot", "service_user": True, "role": "admin"},
         {"name": "old-bot", "service_user": True},
     ],
@@ -184,7 +178,7 @@ def test_external_idp_stubs(ansible, external):
     never deleted as a regular user; info does not claim a stub never logged in."""
     external.reset()
     external.seed(users=[
-        {"email": "alice@x.io", "name": "Alice", "last_login": ago(3)},
+        {"email": "alice@x.io", "name": "Alice", "last_login": days_ago(3)},
         {"name": "svc-blocked", "service_user": True, "blocked": True},
         {"name": "svc-active", "service_user": True},
         {"email": "carl@x.io", "name": "Carl", "idp_missing": True},
