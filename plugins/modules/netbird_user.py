@@ -191,7 +191,7 @@ options:
         O(max_offboard) users to offboard fails, naming how many and the first few.
       - A listed user who is blocked (offboarded earlier) stays blocked unless its element says O(users[].blocked=false);
         omitted means unchanged, as everywhere in this module.
-      - A re-run changes nothing: users blocked earlier are already blocked.
+      - A re-run changes nothing, since users blocked earlier are already blocked.
       - Servers with an external IdP list service users (and users the IdP does not return) as stubs that do not report
         whether they are blocked. Their state is read from the audit log; when it cannot tell, O(offboard=block) writes
         the block and reports it as a change with a warning (blocking never grants access), and O(offboard=delete)
