@@ -62,9 +62,9 @@ shopt -u nullglob
 for module in "${modules[@]}"; do
     ansible_doc module "${FQCN}.${module}"
 done
-if [[ -d "${REPO_ROOT}/roles/onboarding" ]]; then
-    ansible_doc role "${FQCN}.onboarding"
-fi
+for role_dir in "${REPO_ROOT}"/roles/*/; do
+    [[ -d "${role_dir}" ]] && ansible_doc role "${FQCN}.$(basename "${role_dir}")"
+done
 
 # Every module must be listed for the collection (i.e. loadable from the artifact).
 listed="$(ansible-doc -t module -l "${FQCN}" 2>/dev/null | awk '{print $1}' | sort)"

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import datetime
 import glob
 import json
 import os
@@ -180,3 +181,9 @@ class Emulator:
 
     def route(self, route):
         return self.requests()["by_route"].get(route, 0)
+
+
+def days_ago(days):
+    """A NetBird timestamp (nanoseconds, UTC) ``days`` days and one hour ago: seeds last logins whose age is exact."""
+    when = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=days, hours=1)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.123456789Z")

@@ -7,8 +7,9 @@
 
 from __future__ import annotations
 
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdAPIError
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdAPIError, NetBirdInputError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._audit import state_reported
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._common import parse_time, utcnow
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._groups import GroupResolver
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import normalize_role
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._invites import list_invites, public_invite
@@ -17,6 +18,65 @@ from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import 
 
 # filters on the state a stub user (external IdP) does not report
 STATE_FILTERS = ("status", "pending_approval", "blocked")
+# filters on the last login, which a stub does not report either (it always says never)
+LOGIN_FILTERS = ("inactive_days", "never_logged_in")
+NEVER = "0001-01-01T00:00:00Z"
+
+
+def days_since(value, now):
+    """Whole days since a NetBird timestamp; None for never (the zero time), an empty or an unreadable value."""
+    when = parse_time(value)
+    if when is None or when.year <= 1:
+        return None
+    return max((now - when).days, 0)
+
+
+def days_until(value, now):
+    """Whole days until a NetBird timestamp (negative once past; rounded down); None if unreadable."""
+    when = parse_time(value)
+    if when is None:
+        return None
+    return (when - now).days
+
+
+def login_matches(user, params, days):
+    """The inactive_days / never_logged_in filters: True, False, or None for a stub (its last login is not reported)."""
+    if all(params.get(key) is None for key in LOGIN_FILTERS):
+        return True
+    if not state_reported(user):
+        return None
+    if params.get("never_logged_in") is not None and (days is None) != params["never_logged_in"]:
+        return False
+    if params.get("inactive_days") is not None and days is not None and days < params["inactive_days"]:
+        return False
+    return True
+
+
+def count_peers(client, warn):
+    """{user id: number of peers} from one GET /api/peers; None (with a warning) when the token may not read peers."""
+    try:
+        peers = client.get_list("/peers")
+    except NetBirdAPIError as exc:
+        if exc.status not in (403, 404):
+            raise
+        warn("peers_count is not returned: the token may not read peers (%s)" % exc)
+        return None
+    counts = {}
+    for peer in peers:
+        if isinstance(peer, dict):
+            counts[peer.get("user_id")] = counts.get(peer.get("user_id"), 0) + 1
+    return counts
+
+
+def add_ages(users, now):
+    """Days since the last login on every user, and days to expiry / since last use on every token read."""
+    for user in users:
+        user["last_login_days"] = days_since(user.get("last_login"), now) if user.get("state_reported", True) else None
+        for token in user.get("tokens") or []:
+            token["expires_in_days"] = days_until(token.get("expiration_date"), now)
+            when = parse_time(token.get("expiration_date"))
+            token["expired"] = bool(when is not None and when <= now)
+            token["last_used_days"] = days_since(token.get("last_used"), now)
 
 
 def matches(user, params):
@@ -58,8 +118,19 @@ def run_user_info(nb):
         if params["service_user"] is not None:
             query = {"service_user": "true" if params["service_user"] else "false"}
         raw_users = client.get_list("/users", params=query)
+    if params.get("inactive_days") is not None and params["inactive_days"] < 0:
+        raise NetBirdInputError("inactive_days must be 0 or more, got %s" % params["inactive_days"])
+    now = utcnow()
     verdicts = [(u, matches(u, params)) for u in raw_users]
-    selected = [u for u, verdict in verdicts if verdict]
+    login = dict((id(u), login_matches(u, params, days_since(u.get("last_login"), now))) for u, verdict in verdicts if verdict)
+    selected = [u for u, verdict in verdicts if verdict and login[id(u)]]
+    unreported_login = [user_label(u) for u, verdict in verdicts if verdict and login[id(u)] is None]
+    if unreported_login:
+        nb.warn("%d user%s left out because the server does not report their last login (external-IdP stubs always say "
+                "never, NetBird issue #6651), so %s cannot be checked: %s"
+                % (len(unreported_login), "" if len(unreported_login) == 1 else "s",
+                   "/".join(k for k in LOGIN_FILTERS if params.get(k) is not None),
+                   ", ".join(sorted(unreported_login)[:5]) + (" and more" if len(unreported_login) > 5 else "")))
     unreported = [user_label(u) for u, verdict in verdicts if verdict is None]
     if unreported:
         nb.warn("%d user%s left out because the server does not report their state (external-IdP stubs, NetBird issue #6651), "
@@ -82,6 +153,12 @@ def run_user_info(nb):
     users.sort(key=lambda u: ((u.get("email") or "").lower(), u.get("name") or "", u.get("id") or ""))
     if params["include_tokens"]:
         add_token_lists(client, users, raw_users, nb.warn)
+    if params.get("include_peers"):
+        counts = count_peers(client, nb.warn)
+        if counts is not None:
+            for user in users:
+                user["peers_count"] = counts.get(user.get("id"), 0)
+    add_ages(users, now)
     result = {"changed": False, "users": users}
     if invites is not None:
         result["invites"] = sorted((public_invite(i, groups) for i in invites), key=lambda i: ((i.get("email") or "").lower(), i.get("id") or ""))
@@ -112,4 +189,7 @@ def info_argument_spec():
         blocked=dict(type="bool", aliases=["is_blocked"]),
         include_tokens=dict(type="bool", default=False),
         include_invites=dict(type="bool", default=False),
+        inactive_days=dict(type="int"),
+        never_logged_in=dict(type="bool"),
+        include_peers=dict(type="bool", default=False),
     )

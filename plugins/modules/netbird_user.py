@@ -190,6 +190,51 @@ options:
       new_password:
         description: See O(new_password).
         type: str
+  exclusive:
+    description:
+      - Batch mode only. Make O(users) the complete list of the users in O(exclusive_scope). Every user in scope that no
+        element of O(users) names is offboarded as O(offboard) says, in the same run (one user list, one group list, one
+        request per change).
+      - Never offboarded, whatever the list says, are the owner, the token's own user, users pending approval (see
+        M(netbird_ops.netbird.netbird_user_approval)) and the users in O(protect).
+      - Every guard rail is checked before the first write. O(exclusive) with an empty O(users) list fails; more than
+        O(max_offboard) users to offboard fails, naming how many and the first few.
+      - A listed user who is blocked (offboarded earlier) stays blocked unless its element says O(users[].blocked=false);
+        omitted means unchanged, as everywhere in this module.
+      - A re-run changes nothing, since users blocked earlier are already blocked.
+      - Servers with an external IdP list service users (and users the IdP does not return) as stubs that do not report
+        whether they are blocked. Their state is read from the audit log; when it cannot tell, O(offboard=block) writes
+        the block and reports it as a change with a warning (blocking never grants access), and O(offboard=delete)
+        leaves a regular user alone with a warning (it may be pending approval); a service user is never pending and is
+        deleted.
+    type: bool
+    default: false
+  exclusive_scope:
+    description:
+      - Which users O(exclusive) may offboard. V(regular) (people), V(service) (service users) or V(all).
+    type: str
+    choices: [regular, service, all]
+    default: regular
+  offboard:
+    description:
+      - What O(exclusive) does to an unlisted user. V(block) is reversible and keeps the user's peers (their SSO logins
+        expire). V(delete) deletes the user and NetBird deletes every peer the user registered; a warning says how many.
+    type: str
+    choices: [block, delete]
+    default: block
+  protect:
+    description:
+      - Users O(exclusive) never offboards, given as emails of regular users (case-insensitive), names of service users,
+        or user IDs. Break-glass admins and automation accounts belong here.
+    type: list
+    elements: str
+    default: []
+  max_offboard:
+    description:
+      - Most users O(exclusive) may offboard in one run. More fails before the first write, naming how many and the
+        first few, so that a truncated list cannot lock out a whole team. Users already blocked do not count.
+    type: int
+    default: 10
 notes:
   - The one-time password in RV(password) is shown only once by the server. Register the result and use C(no_log)
     on tasks that print it; the role P(netbird_ops.netbird.onboarding#role) does this for you.
@@ -252,6 +297,20 @@ EXAMPLES = r'''
       - email: old@example.com
         state: absent
   register: batch
+  no_log: true
+
+- name: The team list is the truth - block every other regular user (at most 5 in one run)
+  netbird_ops.netbird.netbird_user:
+    users:
+      - email: erin@example.com
+        name: Erin
+      - email: frank@example.com
+        name: Frank
+    exclusive: true
+    offboard: block
+    protect: [breakglass@example.com]
+    max_offboard: 5
+  register: team
   no_log: true
 
 - name: Change the token owner's own password (embedded IdP)
@@ -376,6 +435,11 @@ summary:
       description: Users neither created, updated nor deleted (a re-sent invite or a password change is listed here too).
       type: list
       elements: str
+    offboarded:
+      description: Users offboarded by O(exclusive), by email (service users by name).
+      type: list
+      elements: str
+      returned: with O(exclusive=true)
   sample: {created: [alice@example.com, ci-pipeline], updated: [bob@example.com], deleted: [], unchanged: []}
 groups_created:
   description: Names of the groups O(create_groups) created (in check mode, would create); empty when none was missing.
@@ -384,6 +448,13 @@ groups_created:
   elements: str
   sample: [developers, ops]
   version_added: 0.2.0
+offboarded:
+  description:
+    - Users offboarded by O(exclusive) (in check mode, that would be), as in RV(user); before the change for
+      O(offboard=delete). Users already blocked are not listed.
+  returned: with O(exclusive=true)
+  type: list
+  elements: dict
 peers_deleted:
   description: How many peers the server deleted (or would delete, in check mode) with each regular user this task deleted.
   returned: when a regular user is deleted
@@ -393,13 +464,15 @@ peers_deleted:
 
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import batch_argument_spec
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._module import NetBirdModule
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import run_users, user_entry_argument_spec
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._offboard import exclusive_argument_spec, run_users
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import user_entry_argument_spec
 
 
 def argument_spec():
     """The module's options (the connection options aside) and the rules between them."""
     spec, rules = batch_argument_spec(user_entry_argument_spec(), "users")
     spec["create_groups"] = dict(type="bool", default=False)
+    spec.update(exclusive_argument_spec())
     return spec, rules
 
 

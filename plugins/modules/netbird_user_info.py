@@ -93,6 +93,24 @@ options:
     type: bool
     default: false
     version_added: 0.2.0
+  inactive_days:
+    description:
+      - Only users who last logged in O(inactive_days) days ago or earlier, or who never logged in
+        (C(last_login) C(0001-01-01T00:00:00Z)). Combine with O(service_user=false) to leave service users out (they never
+        log in).
+      - Users whose last login the server does not report (external-IdP stubs with RV(users[].state_reported=false), which
+        always say never) are left out, with a warning, rather than reported as stale.
+    type: int
+  never_logged_in:
+    description:
+      - V(true) for users who never logged in only, V(false) for users who did. Stubs are left out as with O(inactive_days).
+    type: bool
+  include_peers:
+    description:
+      - Add RV(users[].peers_count), the number of peers each user registered, from one C(GET /api/peers).
+      - A token that may not read peers gets the users without the key, and a warning.
+    type: bool
+    default: false
 seealso:
   - module: netbird_ops.netbird.netbird_user
   - module: netbird_ops.netbird.netbird_user_approval
@@ -124,6 +142,13 @@ EXAMPLES = r'''
 - name: Show their emails
   ansible.builtin.debug:
     msg: "{{ blocked.users | map(attribute='email') | list }}"
+
+- name: Regular users who have not logged in for 90 days (or never), with their peers
+  netbird_ops.netbird.netbird_user_info:
+    service_user: false
+    inactive_days: 90
+    include_peers: true
+  register: stale
 
 - name: Service users and their tokens, to audit expiry dates
   netbird_ops.netbird.netbird_user_info:
@@ -208,6 +233,15 @@ users:
     issued:
       description: How the user was created, C(api) or C(integration).
       type: str
+    last_login_days:
+      description:
+        - Whole days since the last login; V(null) when the user never logged in, and when the server does not report
+          it (RV(users[].state_reported=false), a stub whose C(last_login) always says never, whatever is true).
+      type: int
+    peers_count:
+      description: Number of peers the user registered.
+      type: int
+      returned: with O(include_peers=true), when the token may read peers
     permissions:
       description: The user's permissions, as NetBird reports them.
       type: dict
@@ -273,6 +307,15 @@ invites:
     created_at:
       description: When the invite was created.
       type: str
+        expires_in_days:
+          description: Whole days until the token expires; negative once it has expired.
+          type: int
+        expired:
+          description: Whether the token has expired.
+          type: bool
+        last_used_days:
+          description: Whole days since the token was last used; V(null) if never.
+          type: int
 '''
 
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._info import info_argument_spec, run_user_info

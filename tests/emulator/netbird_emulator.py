@@ -671,8 +671,10 @@ class Store:
         }
 
     def group_minimum(self, group):
-        data = self.group_json(group)
-        return {k: data[k] for k in ("id", "name", "peers_count", "resources_count", "issued")}
+        # what group_json says, without building its peer list (a peer list of N peers in big groups: O(N) each)
+        return {"id": group["id"], "name": group["name"],
+                "peers_count": sum(1 for pid in group["peers"] if pid in self.peers),
+                "resources_count": len(group.get("resources") or []), "issued": group.get("issued") or "api"}
 
     # ---- peers ---------------------------------------------------------------------------
     def add_peer(self, user):
