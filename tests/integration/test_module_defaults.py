@@ -31,11 +31,12 @@ def test_example_uses_every_module_of_the_group():
                    for key in ("api_url", "api_token"))
 
 
-def test_example_playbook_without_environment(ansible, emulator):
+def test_example_playbook_without_environment(ansible, emulator, tmp_path):
+    connection = {"netbird_api_url": emulator.url, "netbird_api_token": emulator.token,
+                  "netbird_review_dest": str(tmp_path / "review")}
     emulator.seed(users=[{"email": "dave@example.com", "name": "Dave", "pending_approval": True},
                          {"email": "eve@example.net", "name": "Eve", "pending_approval": True}])
-    run = ansible.playbook(playbook=EXAMPLE, env=NO_ENV,
-                           extra_vars={"netbird_api_url": emulator.url, "netbird_api_token": emulator.token})
+    run = ansible.playbook(playbook=EXAMPLE, env=NO_ENV, extra_vars=connection)
     assert run.rc == 0, run.output
     assert run.recap()["failed"] == 0
     assert run.result("Read the token's own user")["users"][0]["role"] == "owner"
@@ -46,9 +47,9 @@ def test_example_playbook_without_environment(ansible, emulator):
     assert [user["email"] for user in approved["users"]] == ["dave@example.com"]
     assert emulator.user(email="eve@example.net")["pending_approval"] is True
     assert emulator.token not in run.output
+    assert (tmp_path / "review" / "report.md").is_file()
 
-    again = ansible.playbook(playbook=EXAMPLE, env=NO_ENV,
-                             extra_vars={"netbird_api_url": emulator.url, "netbird_api_token": emulator.token})
+    again = ansible.playbook(playbook=EXAMPLE, env=NO_ENV, extra_vars=connection)
     assert again.rc == 0 and again.recap()["changed"] == 0, again.output
 
 
