@@ -270,6 +270,15 @@ users:
         last_used:
           description: When the token was last used; V(null) if never.
           type: str
+        expires_in_days:
+          description: Whole days until the token expires; negative once it has expired.
+          type: int
+        expired:
+          description: Whether the token has expired.
+          type: bool
+        last_used_days:
+          description: Whole days since the token was last used; V(null) if never.
+          type: int
 invites:
   description:
     - Pending invite links, sorted by email, without their tokens (a link is shown only once, when it is made).
@@ -307,15 +316,6 @@ invites:
     created_at:
       description: When the invite was created.
       type: str
-        expires_in_days:
-          description: Whole days until the token expires; negative once it has expired.
-          type: int
-        expired:
-          description: Whether the token has expired.
-          type: bool
-        last_used_days:
-          description: Whole days since the token was last used; V(null) if never.
-          type: int
 '''
 
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._info import info_argument_spec, run_user_info
