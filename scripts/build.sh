@@ -22,10 +22,12 @@ leaked="$(tar -tzf "${TARBALL}" | sed 's|^\./||' |
     grep -E '^(\.venv|\.nox|\.ansible|\.ci|\.git[^/]*|\.pytest_cache|build|requirements|scripts|benchmarks|tests/output)(/|$)|(^|/)__pycache__/|\.pyc$|^tests/integration/inventory$|^changelogs/\.plugin-cache\.yaml$|^(Makefile|noxfile\.py|antsibull-nox\.toml)$|\.tar\.gz$' || true)"
 [[ -z "${leaked}" ]] || die "development files leaked into ${TARBALL} (extend build_ignore in galaxy.yml):
 ${leaked}"
+# The listing is read once: `tar | grep -q` fails under pipefail when grep stops reading early (SIGPIPE).
+listing="$(tar -tzf "${TARBALL}" | sed 's|^\./||')"
 for required in MANIFEST.json FILES.json README.md LICENSE meta/runtime.yml; do
-    tar -tzf "${TARBALL}" | sed 's|^\./||' | grep -qxF "${required}" || die "${required} is missing from ${TARBALL}"
+    grep -qxF "${required}" <<<"${listing}" || die "${required} is missing from ${TARBALL}"
 done
-log "artifact contents ok ($(tar -tzf "${TARBALL}" | wc -l) entries)"
+log "artifact contents ok ($(wc -l <<<"${listing}") entries)"
 
 make_tmpdir WORK
 # Only the installed artifact must be visible to ansible-doc (not the checkout).
