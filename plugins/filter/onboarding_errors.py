@@ -76,63 +76,7 @@ _value:
   elements: str
 """
 
-from ansible.errors import AnsibleFilterError
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdInputError
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._tokens import TokenSpec, token_entry_argument_spec
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import email_problem
-
-APPROVE = "netbird_onboarding_approve"
-REJECT = "netbird_onboarding_reject"
-SERVICE_USERS = "netbird_onboarding_service_users"
-
-
-def _token_spec(entry, validator):
-    """(TokenSpec, None), or (None, why netbird_user_token would refuse this ``tokens`` element): its argument spec, then
-    TokenSpec's rules, the path the module takes before its first request."""
-    result = validator.validate(dict((key, value) for key, value in entry.items() if value is not None))
-    if result.error_messages:
-        return None, "; ".join(result.error_messages)
-    try:
-        return TokenSpec(result.validated_parameters), None
-    except NetBirdInputError as exc:
-        return None, str(exc)
-
-
-def onboarding_errors(data):
-    """The onboarding role's input problems that only the token and approval modules would find, late."""
-    if not isinstance(data, dict):
-        raise AnsibleFilterError("onboarding_errors expects a dict with approve, reject and tokens, got %s" % type(data).__name__)
-    approve = data.get("approve") or []
-    reject = data.get("reject") or []
-    problems = []
-    for option, emails in ((APPROVE, approve), (REJECT, reject)):
-        for index, email in enumerate(emails):
-            problem = email_problem("%s[%d]" % (option, index), email)
-            if problem:
-                problems.append(problem)
-    rejected = set(str(email).strip().lower() for email in reject)
-    both = []
-    for email in approve:
-        email = str(email).strip().lower()
-        if email in rejected and email not in both:
-            both.append(email)
-    problems.extend("%s is in both %s and %s" % (email, APPROVE, REJECT) for email in both)
-
-    entry_spec = dict((key, value) for key, value in token_entry_argument_spec().items() if not key.startswith("_"))
-    validator = ArgumentSpecValidator(entry_spec)
-    seen = set()
-    for entry in data.get("tokens") or []:
-        label = "%s: service user '%s', token '%s'" % (SERVICE_USERS, entry.get("user_name"), entry.get("name"))
-        spec, problem = _token_spec(entry, validator)
-        if problem:
-            problems.append("%s: %s" % (label, problem))
-        elif spec.identity() in seen:
-            problems.append("%s: given twice; give each token once" % label)
-        else:
-            seen.add(spec.identity())
-    return problems
+from ansible_collections.netbird_ops.netbird.plugins.plugin_utils._onboarding import onboarding_errors
 
 
 class FilterModule:

@@ -84,6 +84,10 @@ class _AnsibleModule(AnsibleModule):
         super().fail_json(msg=msg, **kwargs)
 
 
+# A batch list longer than this is echoed back in ``invocation`` as its length (see NetBirdModule._invocation).
+ECHO_LIMIT = 100
+
+
 class NetBirdModule:
     """Wraps AnsibleModule: builds the client, turns every NetBirdError into one clean failure."""
 
@@ -156,6 +160,19 @@ class NetBirdModule:
             if summary:
                 self.module.warn(summary)
 
+    def _invocation(self):
+        """``invocation.module_args`` of the result (shown at -vvv, kept by ``register``): the options as Ansible echoes
+        them, except that a batch list of more than ECHO_LIMIT entries is given as its length. The result has one entry
+        per element anyway; echoing 10,000 input entries doubled what the module wrote, scrubbed for no_log values and
+        serialized, and what the controller read, tagged and registered. no_log values are masked as before (Ansible
+        scrubs the whole result)."""
+        args = {}
+        for key, value in self.params.items():
+            if isinstance(value, list) and len(value) > ECHO_LIMIT and isinstance(value[0], dict):
+                value = "%d entries (not echoed back)" % len(value)
+            args[key] = value
+        return {"module_args": args}
+
     def fail(self, exc, **extra):
         msg = str(exc)
         if self._client is not None:
@@ -163,10 +180,12 @@ class NetBirdModule:
         if isinstance(exc, NetBirdAPIError):
             extra.setdefault("api_error", exc.to_dict())
         self._add_retry_warning()
+        extra.setdefault("invocation", self._invocation())
         self.module.fail_json(msg=msg, **extra)
 
     def exit(self, **result):
         self._add_retry_warning()
+        result.setdefault("invocation", self._invocation())
         self.module.exit_json(**result)
 
     def warn(self, text):
