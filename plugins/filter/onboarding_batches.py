@@ -11,7 +11,7 @@ short_description: The onboarding role's module batches, built from its variable
 version_added: 0.2.0
 author:
   - netbird_ops.netbird maintainers (@netbird-ops)
-positional: part
+positional: _input, part
 description:
   - Turns the variables of the C(netbird_ops.netbird.onboarding) role into the batches of its modules, in Python, in
     one pass. The role calls it for each batch it needs; Jinja filter chains over every user cost seconds for 10,000
