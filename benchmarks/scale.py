@@ -12,7 +12,9 @@ collections path, and runs each scenario against a fresh local NetBird API emula
 - raw floor: benchmarks/raw_floor.py, one Python process with one requests.Session doing the minimal calls;
 - role: benchmarks/role.yml (the onboarding role) via ansible-playbook;
 - uri loop: benchmarks/uri.yml, the same work with ansible.builtin.uri tasks, one loop item per user;
-- netbird_user, one user with no change (ad hoc), without and with group names (request counts).
+- netbird_user, one user with no change (ad hoc), without and with group names (request counts);
+- Ansible, input only: benchmarks/load_only.yml, ansible-playbook loading the same team as extra vars and running one
+  task that does not read it (what Ansible itself costs for an input of N users).
 
 Each scenario runs first against the empty account (creates N users), then again with the same input (the
 re-run; nothing to change). Each run happens in its own measuring subprocess: wall time around the command,
@@ -242,6 +244,12 @@ class Bench:
             self.first_and_rerun(n, "raw floor", [sys.executable, os.path.join(BENCH, "raw_floor.py"), team_path], seed_path, n)
             self.first_and_rerun(n, "role", playbook + [os.path.join(BENCH, "role.yml"), "-e", "@" + team_path], seed_path, n,
                                  after=lambda emu: self.single_user(n, team, emu))
+            emu = self.start_emulator(seed_path)
+            try:
+                self.run(n, "Ansible, input only", "load", playbook + [os.path.join(BENCH, "load_only.yml"), "-e", "@" + team_path], emu,
+                         n, expect_writes=0)
+            finally:
+                emu.stop()
         if not with_uri:
             return
         uri_team_path, uri_users = team_path, n

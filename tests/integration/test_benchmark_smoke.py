@@ -37,3 +37,5 @@ def test_benchmark_runs_and_meets_the_request_targets(tmp_path):
     assert rows[(N, "role", "re-run")]["by_route"] == {"GET /api/users": 1, "GET /api/groups": 1}
     assert rows[(N, "netbird_user", "1 user")]["requests"] == 1
     assert rows[(N, "netbird_user", "1 user+grp")]["requests"] == 2
+    # Ansible's own cost for the input (the team loaded, nothing done with it): no request at all
+    assert rows[(N, "Ansible, input only", "load")]["requests"] == 0
