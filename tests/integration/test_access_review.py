@@ -10,6 +10,8 @@ import json
 import os
 import re
 
+import pytest
+
 from nb_testlib import REPO, days_ago
 
 ROLE = [
@@ -55,6 +57,7 @@ def read(path):
         return handle.read()
 
 
+@pytest.mark.compat
 def test_review_content_check_mode_and_rerun(ansible, emulator):
     seeded = emulator.seed(**SEED)
     emulator.reset_counters()
@@ -143,6 +146,7 @@ def test_review_of_1000_users(ansible, emulator):
     assert requests["total"] == 3 + 11 and requests["writes"] == 0, requests
 
 
+@pytest.mark.slow
 def test_example_review_approve_offboard(ansible, emulator, tmp_path):
     """The example: a run without approval stops before any write; the approved list offboards; re-run: no change."""
     emulator.seed(**SEED)
@@ -166,6 +170,7 @@ def test_example_review_approve_offboard(ansible, emulator, tmp_path):
     assert emulator.writes() == 1
 
 
+@pytest.mark.slow
 def test_onboarding_role_exclusive(ansible, emulator):
     """The role's exclusive variables reach the one netbird_user call; offboarded in the result; guard rails apply."""
     emulator.seed(**SEED)

@@ -31,6 +31,7 @@ def limited_emulator():
     emu.stop()
 
 
+@pytest.mark.slow
 def test_four_forks_onboard_a_thousand_users_exactly_once(ansible, limited_emulator, tmp_path):
     emu = limited_emulator
     emu.reset()

@@ -119,6 +119,7 @@ def test_unknown_state_fails_before_any_write(ansible_ext, emu):
     assert stored(emu, SVC)["is_blocked"] is True
 
 
+@pytest.mark.compat
 def test_explicit_blocked_with_unknown_state_writes_and_warns(ansible_ext, emu):
     emu.control("POST", "audit/clear")
     run, res = run_task(ansible_ext, dict(SVC, blocked=True))

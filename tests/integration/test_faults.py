@@ -136,6 +136,7 @@ USER_CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("part", [0, 1])
 def test_netbird_user_faults(ansible, emulator, part):
     run_and_verify(ansible, emulator, USER_CASES[part::2])
@@ -199,6 +200,7 @@ BATCH_CASES = [
 ]
 
 
+@pytest.mark.slow
 def test_netbird_user_batch_faults(ansible, emulator):
     run_and_verify(ansible, emulator, BATCH_CASES)
 
@@ -265,6 +267,7 @@ APPROVAL_CASES = [
 ]
 
 
+@pytest.mark.slow
 def test_netbird_user_approval_faults(ansible, emulator):
     run_and_verify(ansible, emulator, APPROVAL_CASES)
 
@@ -320,6 +323,7 @@ INFO_CASES = [
 ]
 
 
+@pytest.mark.slow
 def test_netbird_user_info_faults(ansible, emulator):
     run_and_verify(ansible, emulator, INFO_CASES)
 
@@ -405,6 +409,7 @@ ROLE_CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("part", [0, 1])
 def test_onboarding_role_faults(ansible, emulator, part):
     run_and_verify(ansible, emulator, ROLE_CASES[part::2])

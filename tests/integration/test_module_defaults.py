@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import os
 
+import pytest
 import yaml
 
 from nb_testlib import REPO
+
+# scripts/compat.sh runs this file on every ansible-core leg (tests/conftest.py, marker compat)
+pytestmark = pytest.mark.compat
 
 EXAMPLE = os.path.join(REPO, "examples", "module_defaults.yml")
 GROUP = "group/netbird_ops.netbird.netbird"
@@ -31,6 +35,7 @@ def test_example_uses_every_module_of_the_group():
                    for key in ("api_url", "api_token"))
 
 
+@pytest.mark.slow
 def test_example_playbook_without_environment(ansible, emulator, tmp_path):
     connection = {"netbird_api_url": emulator.url, "netbird_api_token": emulator.token,
                   "netbird_review_dest": str(tmp_path / "review")}

@@ -24,6 +24,7 @@ def run_task(ansible, args, check=False, diff=False, **kwargs):
     return run, run.result("t")
 
 
+@pytest.mark.compat
 def test_create_regular_user_with_group_names_then_idempotent(ansible, emulator):
     emulator.seed(groups=[{"name": "dev"}, {"name": "ops"}])
     emulator.reset_counters()
@@ -57,6 +58,7 @@ def test_one_request_for_a_no_change_run_without_group_names(ansible, emulator):
     assert emulator.requests() == {"total": 1, "writes": 0, "by_route": {"GET /api/users": 1}}
 
 
+@pytest.mark.compat
 def test_check_mode_create_predicts_and_writes_nothing(ansible, emulator):
     emulator.seed(groups=[{"name": "dev"}])
     emulator.reset_counters()
@@ -233,6 +235,7 @@ def test_bad_batch_entry_fails_before_any_write(ansible, emulator):
     assert emulator.writes() == 0
 
 
+@pytest.mark.compat
 def test_diff_and_verbose_output_never_show_the_one_time_password(ansible, emulator):
     run = ansible.playbook([task("t", {"email": "s@x.io", "name": "S"})], diff=True, verbosity=4)
     assert run.rc == 0, run.output
@@ -254,6 +257,7 @@ def test_own_password_change(ansible, emulator):
     assert "Old-Pass-1!" not in run.output and "New-Pass-2!" not in run.output
 
 
+@pytest.mark.compat
 def test_adhoc_create_and_module_defaults_group(ansible, emulator):
     run = ansible.adhoc(M, "email=adhoc@x.io name=Adhoc role=auditor")
     assert run.rc == 0, run.output

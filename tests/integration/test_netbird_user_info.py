@@ -69,6 +69,7 @@ def test_service_user_current_is_explained(ansible, emulator, seeded):
     assert res["users"][0]["auto_groups_names"] == ["ops"], run.output
 
 
+@pytest.mark.compat
 def test_adhoc_owner_with_env_only(ansible, emulator):
     run = ansible.adhoc(M, "role=owner")
     assert run.rc == 0, run.output
@@ -97,12 +98,14 @@ def test_adhoc_unknown_wellformed_token_is_rejected(ansible, emulator):
     assert token not in run.output
 
 
+@pytest.mark.compat
 def test_nb_env_fallbacks(ansible, emulator):
     run = ansible.adhoc(M, "current=true", env={"NETBIRD_API_URL": None, "NETBIRD_API_TOKEN": None,
                                                 "NB_MANAGEMENT_URL": emulator.url + "/api/", "NB_PAT": emulator.token})
     assert run.rc == 0, run.output
 
 
+@pytest.mark.compat
 def test_missing_token_names_the_option(ansible, emulator):
     run = ansible.adhoc(M, "", env={"NETBIRD_API_TOKEN": None})
     assert run.rc != 0 and "api_token" in run.output

@@ -42,6 +42,7 @@ def seed_service_user(emulator, name="ci-bot", role="admin", tokens=None):
     return emulator.seed(users=[entry])["users"][0]
 
 
+@pytest.mark.compat
 def test_create_then_rerun_changes_nothing_and_token_works(ansible, emulator):
     seed_service_user(emulator)
     emulator.reset_counters()
@@ -67,6 +68,7 @@ def test_create_then_rerun_changes_nothing_and_token_works(ansible, emulator):
     assert [u["name"] for u in info["users"]] == ["ci-bot"]
 
 
+@pytest.mark.slow
 def test_rotation_inside_the_window_creates_first_then_deletes(ansible, emulator):
     seeded = seed_service_user(emulator, tokens=[{"name": "gitlab", "expires_in": 3}])
     old_plain = seeded["tokens"][0]["plain_token"]
@@ -175,6 +177,7 @@ def test_admin_may_not_manage_another_regular_users_tokens(ansible, emulator):
     assert run.rc == 0 and run.recap()["changed"] == 2, run.output
 
 
+@pytest.mark.compat
 def test_check_mode_writes_nothing(ansible, emulator):
     seed_service_user(emulator)
     emulator.reset_counters()
@@ -184,6 +187,7 @@ def test_check_mode_writes_nothing(ansible, emulator):
     assert emulator.writes() == 0 and stored_tokens(emulator, "ci-bot") == []
 
 
+@pytest.mark.compat
 def test_plain_token_only_ever_in_the_plain_token_key(ansible, emulator):
     seed_service_user(emulator)
     run, res = run_task(ansible, {"user_name": "ci-bot", "name": "ci", "expires_in": 30}, diff=True, verbosity=4)
@@ -239,6 +243,7 @@ def test_info_include_tokens(ansible, emulator):
     assert not res["failed"] and len(res["users"][0]["tokens"]) == 2, run.output
 
 
+@pytest.mark.slow
 def test_done_when_service_user_token_used_by_a_following_task(ansible, emulator):
     """The issue's acceptance playbook: service user + token, the token used at once, a re-run changes nothing."""
     token_file = os.path.join(str(ansible.tmp_path), "ci-bot.token")
@@ -298,6 +303,7 @@ def read_result(ansible):
         return json.load(handle)
 
 
+@pytest.mark.slow
 def test_role_service_user_tokens_then_second_run_changes_nothing(ansible, emulator):
     run = ansible.playbook(ROLE_TASKS, play_vars=TEAM, check=True, diff=True)
     assert run.rc == 0, run.output

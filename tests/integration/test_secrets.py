@@ -21,6 +21,9 @@ import pytest
 
 from nb_testlib import Emulator
 
+# scripts/compat.sh runs this file on every ansible-core leg (tests/conftest.py, marker compat)
+pytestmark = pytest.mark.compat
+
 ALNUM = string.ascii_letters + string.digits
 MARK = "SeCrEt" + "".join(secrets.choice(ALNUM) for dummy in range(6))
 OLD = "OldPw-%s-Mark1!" % "".join(secrets.choice(ALNUM) for dummy in range(8))
@@ -75,6 +78,7 @@ def tasks(emu):
     ]
 
 
+@pytest.mark.slow
 def test_no_secret_in_vvvv_output_or_request_log(ansible, marked_emulator, tmp_path):
     emu = marked_emulator
     emu.reset()
@@ -144,6 +148,7 @@ def test_no_secret_in_vvvv_output_or_request_log(ansible, marked_emulator, tmp_p
     assert len(password_puts) == 2
 
 
+@pytest.mark.slow
 def test_invite_links_and_setup_token_only_in_their_return_keys(ansible, marked_emulator, tmp_path):
     """Invite tokens (in invite_token and inside invite_url), the setup PAT and the owner's password at -vvvv."""
     emu = marked_emulator
