@@ -76,7 +76,6 @@ def test_guard_rails_fail_before_any_write(ansible, seeded):
     assert seeded.writes() == 0
 
 
-@pytest.mark.compat
 @pytest.mark.slow
 def test_check_diff_apply_rerun(ansible, seeded):
     """Check mode and --diff name exactly who; the real run does it; the re-run (module and check) changes nothing."""
