@@ -146,7 +146,6 @@ def test_review_of_1000_users(ansible, emulator):
     assert requests["total"] == 3 + 11 and requests["writes"] == 0, requests
 
 
-@pytest.mark.slow
 def test_example_review_approve_offboard(ansible, emulator, tmp_path):
     """The example: a run without approval stops before any write; the approved list offboards; re-run: no change."""
     emulator.seed(**SEED)
@@ -170,7 +169,6 @@ def test_example_review_approve_offboard(ansible, emulator, tmp_path):
     assert emulator.writes() == 1
 
 
-@pytest.mark.slow
 def test_onboarding_role_exclusive(ansible, emulator):
     """The role's exclusive variables reach the one netbird_user call; offboarded in the result; guard rails apply."""
     emulator.seed(**SEED)

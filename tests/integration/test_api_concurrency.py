@@ -59,7 +59,6 @@ def run_batch(ansible, emu, width, check=False):
     return run.result("batch"), emu.requests(), emu.control("GET", "health")["max_in_flight"]
 
 
-@pytest.mark.slow
 def test_concurrent_batch_returns_what_a_sequential_batch_returns(ansible, slow_emulators):
     sequential_emu, concurrent_emu = slow_emulators
     # check mode first: the same prediction, and no write at all

@@ -90,7 +90,6 @@ def team_with_a_token():
     return team
 
 
-@pytest.mark.slow
 def test_onboarding_job_with_injected_credential(emulator, collections_path, tmp_path):
     with open(SEED_FILE, encoding="utf-8") as handle:
         emulator.seed(**json.load(handle))

@@ -10,14 +10,11 @@ import os
 import subprocess
 import sys
 
-import pytest
-
 from nb_testlib import REPO
 
 N = 5
 
 
-@pytest.mark.slow
 def test_benchmark_runs_and_meets_the_request_targets(tmp_path):
     rows_file = tmp_path / "rows.json"
     proc = subprocess.run([sys.executable, os.path.join(REPO, "benchmarks", "scale.py"), "--n", str(N), "--json", str(rows_file)],

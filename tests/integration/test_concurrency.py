@@ -37,7 +37,6 @@ def limited_emulator():
     emu.stop()
 
 
-@pytest.mark.slow
 def test_four_forks_onboard_every_user_exactly_once(ansible, limited_emulator, tmp_path):
     emu = limited_emulator
     emu.reset()

@@ -136,7 +136,6 @@ USER_CASES = [
 ]
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("part", [0, 1])
 def test_netbird_user_faults(ansible, emulator, part):
     run_and_verify(ansible, emulator, USER_CASES[part::2])
@@ -200,7 +199,6 @@ BATCH_CASES = [
 ]
 
 
-@pytest.mark.slow
 def test_netbird_user_batch_faults(ansible, emulator):
     run_and_verify(ansible, emulator, BATCH_CASES)
 
@@ -267,7 +265,6 @@ APPROVAL_CASES = [
 ]
 
 
-@pytest.mark.slow
 def test_netbird_user_approval_faults(ansible, emulator):
     run_and_verify(ansible, emulator, APPROVAL_CASES)
 
@@ -323,7 +320,6 @@ INFO_CASES = [
 ]
 
 
-@pytest.mark.slow
 def test_netbird_user_info_faults(ansible, emulator):
     run_and_verify(ansible, emulator, INFO_CASES)
 
@@ -409,7 +405,6 @@ ROLE_CASES = [
 ]
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("part", [0, 1])
 def test_onboarding_role_faults(ansible, emulator, part):
     run_and_verify(ansible, emulator, ROLE_CASES[part::2])

@@ -35,7 +35,6 @@ def test_example_uses_every_module_of_the_group():
                    for key in ("api_url", "api_token"))
 
 
-@pytest.mark.slow
 def test_example_playbook_without_environment(ansible, emulator, tmp_path):
     connection = {"netbird_api_url": emulator.url, "netbird_api_token": emulator.token,
                   "netbird_review_dest": str(tmp_path / "review")}

@@ -22,7 +22,6 @@ def fresh():
     emu.stop()
 
 
-@pytest.mark.slow
 def test_bootstrap_example_twice(ansible, fresh, tmp_path):
     token_file = tmp_path / "ansible.token"
     vault = tmp_path / "owner.json"

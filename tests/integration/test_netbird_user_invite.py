@@ -165,7 +165,6 @@ def test_create_groups_for_users_single_and_batch(ansible, emulator):
     assert emulator.route("POST /api/groups") == 2
 
 
-@pytest.mark.slow
 def test_role_invites_new_users_and_updates_existing(ansible, emulator):
     emulator.seed(groups=[{"name": "dev"}], users=[{"email": "old@example.com", "name": "Old", "role": "user"}])
     team = {

@@ -68,7 +68,6 @@ def test_create_then_rerun_changes_nothing_and_token_works(ansible, emulator):
     assert [u["name"] for u in info["users"]] == ["ci-bot"]
 
 
-@pytest.mark.slow
 def test_rotation_inside_the_window_creates_first_then_deletes(ansible, emulator):
     seeded = seed_service_user(emulator, tokens=[{"name": "gitlab", "expires_in": 3}])
     old_plain = seeded["tokens"][0]["plain_token"]
@@ -243,7 +242,6 @@ def test_info_include_tokens(ansible, emulator):
     assert not res["failed"] and len(res["users"][0]["tokens"]) == 2, run.output
 
 
-@pytest.mark.slow
 def test_done_when_service_user_token_used_by_a_following_task(ansible, emulator):
     """The issue's acceptance playbook: service user + token, the token used at once, a re-run changes nothing."""
     token_file = os.path.join(str(ansible.tmp_path), "ci-bot.token")
@@ -303,7 +301,6 @@ def read_result(ansible):
         return json.load(handle)
 
 
-@pytest.mark.slow
 def test_role_service_user_tokens_then_second_run_changes_nothing(ansible, emulator):
     run = ansible.playbook(ROLE_TASKS, play_vars=TEAM, check=True, diff=True)
     assert run.rc == 0, run.output

@@ -48,7 +48,6 @@ def writes_task(name):
             "register": "counter"}
 
 
-@pytest.mark.slow
 def test_guard_rails_fail_before_any_write(ansible, seeded):
     """Each refused run names the reason and leaves the write counter at zero (one playbook, one counter read each)."""
     cases = [
@@ -76,7 +75,6 @@ def test_guard_rails_fail_before_any_write(ansible, seeded):
     assert seeded.writes() == 0
 
 
-@pytest.mark.slow
 def test_check_diff_apply_rerun(ansible, seeded):
     """Check mode and --diff name exactly who; the real run does it; the re-run (module and check) changes nothing."""
     args = {"users": LIST, "exclusive": True, "exclusive_scope": "all", "protect": ["GLASS@x.io"]}
@@ -124,7 +122,6 @@ def test_check_diff_apply_rerun(ansible, seeded):
     assert not seeded.user(email="gone1@x.io")["is_blocked"]
 
 
-@pytest.mark.slow
 def test_delete_warns_peers_and_scope(ansible, seeded):
     """offboard: delete in the default scope (regular users): service users stay, the warning counts the peers."""
     args = {"users": LIST, "exclusive": True, "offboard": "delete", "protect": ["glass@x.io"]}
@@ -146,7 +143,6 @@ def test_delete_warns_peers_and_scope(ansible, seeded):
     assert run.result("x")["changed"] is False and seeded.writes() == 0, run.output
 
 
-@pytest.mark.slow
 def test_info_stale_filters(ansible, seeded):
     """inactive_days / never_logged_in / last_login_days / include_peers on seeded last logins: one run, a few tasks."""
     tasks = [
@@ -178,7 +174,6 @@ def external():
     emu.stop()
 
 
-@pytest.mark.slow
 def test_external_idp_stubs(ansible, external):
     """Stubs: offboarding blocks by the audit-derived state and settles; unknown state is blocked (safe) with a warning,
     never deleted as a regular user; info does not claim a stub never logged in."""

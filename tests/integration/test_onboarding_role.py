@@ -51,7 +51,6 @@ def read_result(ansible):
 
 
 @pytest.mark.compat
-@pytest.mark.slow
 def test_first_run_creates_second_run_changes_nothing(ansible, emulator):
     emulator.seed(**SEED)
     emulator.reset_counters()
@@ -135,7 +134,6 @@ def test_example_playbook_runs(ansible, emulator):
 
 
 @pytest.mark.compat
-@pytest.mark.slow
 def test_connection_variables_reach_the_modules(ansible, emulator):
     """netbird_api_retries and netbird_api_timeout go to the modules through the role's module_defaults."""
     vars_ = {"netbird_onboarding_users": [{"email": "w@example.com", "name": "W"}], "netbird_api_retries": 0}

@@ -78,7 +78,6 @@ def tasks(emu):
     ]
 
 
-@pytest.mark.slow
 def test_no_secret_in_vvvv_output_or_request_log(ansible, marked_emulator, tmp_path):
     emu = marked_emulator
     emu.reset()
@@ -148,7 +147,6 @@ def test_no_secret_in_vvvv_output_or_request_log(ansible, marked_emulator, tmp_p
     assert len(password_puts) == 2
 
 
-@pytest.mark.slow
 def test_invite_links_and_setup_token_only_in_their_return_keys(ansible, marked_emulator, tmp_path):
     """Invite tokens (in invite_token and inside invite_url), the setup PAT and the owner's password at -vvvv."""
     emu = marked_emulator
