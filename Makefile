@@ -41,7 +41,7 @@ help:
 	@echo "make build      build the artifact into build/ and ansible-doc every module from it"
 	@echo "make docs       nox: antsibull-docs lint; the rendered documentation site (build/docs/html)"
 	@echo "make release-check  changelog release, build, ansible-doc, nox build-import-check (galaxy-importer), in a scratch copy"
-	@echo "make compat     unit + integration tests on ansible-core 2.16 and on the newest release (.venv-compat/)"
+	@echo "make compat     unit tests + the integration tests marked compat, on ansible-core 2.16 and on the newest release (.venv-compat/)"
 	@echo "make demo       run scripts/demo.py against the local NetBird API emulator"
 	@echo "make demo-bootstrap  day 0: examples/bootstrap.yml against the emulator started --uninitialized"
 	@echo "make bench      scale benchmark: role vs uri loop vs raw floor, N=100-10,000, 50 ms link, rate limit, plot (BENCH_ARGS)"

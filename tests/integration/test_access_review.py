@@ -10,6 +10,8 @@ import json
 import os
 import re
 
+import pytest
+
 from nb_testlib import REPO, days_ago
 
 ROLE = [
@@ -55,6 +57,7 @@ def read(path):
         return handle.read()
 
 
+@pytest.mark.compat
 def test_review_content_check_mode_and_rerun(ansible, emulator):
     seeded = emulator.seed(**SEED)
     emulator.reset_counters()

@@ -34,6 +34,9 @@ except ImportError:  # ansible-core < 2.19 reads the arguments of an in-process 
             basic._ANSIBLE_ARGS = saved
 
 
+# scripts/compat.sh runs this file on every ansible-core leg (tests/conftest.py, marker compat)
+pytestmark = pytest.mark.compat
+
 PREFIX = "netbird_ops.netbird."
 
 # (case id, module, args, what the one-line message must contain)

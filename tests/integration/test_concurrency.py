@@ -1,10 +1,15 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Concurrency: 4 forks onboard 250 users each into one account, through a rate limiter that answers 429.
+"""Concurrency: 4 forks onboard 100 users each into one account, through a rate limiter that answers 429.
 
 Every user must be created exactly once, no host may fail, and the limiter must really have pushed
 back (429s answered and retried). The limiter is tighter than NetBird Cloud's (120/min, burst
-1,200) so that 1,000 creates hit it, yet loose enough to finish in seconds.
+1,200) so that the creates hit it, yet loose enough to finish in seconds.
+
+The size does not make the guarantee: what can go wrong (a create sent twice, a 429 taken for a create,
+a retry that loses a user) happens on any request that races the other forks into the limiter, and the
+test asserts that 429s happened. 4 x 100 users outrun a burst of 20 many times over; the test had 4 x 250
+(a thousand) and took ~45 s. Scale itself is measured in benchmarks/ (up to 10,000 users).
 """
 
 from __future__ import annotations
@@ -19,8 +24,9 @@ from nb_cases import NO_LOG_HIDES_WARNINGS
 from nb_testlib import Emulator
 
 HOSTS = 4
-PER_HOST = 250
-# 6,000 requests/minute = 100/s refill with a burst of 20: 1,000 creates outrun it (429s) and still take only ~15 s
+PER_HOST = 100
+# 6,000 requests/minute = 100/s refill with a burst of 20: 4 forks creating at once outrun it (429s), and
+# 400 creates take only a few seconds
 RATE_LIMIT = "6000:20"
 
 
@@ -31,7 +37,7 @@ def limited_emulator():
     emu.stop()
 
 
-def test_four_forks_onboard_a_thousand_users_exactly_once(ansible, limited_emulator, tmp_path):
+def test_four_forks_onboard_every_user_exactly_once(ansible, limited_emulator, tmp_path):
     emu = limited_emulator
     emu.reset()
     emu.seed(groups=[{"name": "dev"}])

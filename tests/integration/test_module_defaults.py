@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import os
 
+import pytest
 import yaml
 
 from nb_testlib import REPO
+
+# scripts/compat.sh runs this file on every ansible-core leg (tests/conftest.py, marker compat)
+pytestmark = pytest.mark.compat
 
 EXAMPLE = os.path.join(REPO, "examples", "module_defaults.yml")
 GROUP = "group/netbird_ops.netbird.netbird"

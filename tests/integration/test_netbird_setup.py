@@ -51,6 +51,7 @@ def test_bootstrap_example_twice(ansible, fresh, tmp_path):
     assert fresh.requests()["writes"] == 0 and fresh.requests()["by_route"]["GET /api/instance"] == 1
 
 
+@pytest.mark.compat
 def test_setup_check_mode_bad_input_diff_and_missing_pat(ansible, tmp_path):
     emu = Emulator.start("--uninitialized", "--no-setup-pat")
     try:
@@ -91,6 +92,7 @@ def test_setup_check_mode_bad_input_diff_and_missing_pat(ansible, tmp_path):
         emu.stop()
 
 
+@pytest.mark.compat
 def test_examples_pass_the_syntax_check(ansible, tmp_path):
     """bootstrap.yml and invite_mail.yml parse; community.general.mail is a stub here (not needed at run time)."""
     stub = tmp_path / "stub" / "ansible_collections" / "community" / "general"

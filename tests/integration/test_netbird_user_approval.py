@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 M = "netbird_ops.netbird.netbird_user_approval"
 
 PENDING = [
@@ -19,6 +21,7 @@ def run_task(ansible, args, check=False, diff=False):
     return run, run.result("t")
 
 
+@pytest.mark.compat
 def test_approve_one_then_idempotent(ansible, emulator):
     emulator.seed(users=PENDING)
     run, res = run_task(ansible, {"email": "NEW1@example.com"}, diff=True)
@@ -70,6 +73,7 @@ def test_approving_an_unknown_user_fails(ansible, emulator):
     assert res["failed"] and "no user with email nobody@example.com exists" in res["msg"]
 
 
+@pytest.mark.compat
 def test_check_mode_makes_no_write(ansible, emulator):
     emulator.seed(users=PENDING)
     emulator.reset_counters()
@@ -91,6 +95,7 @@ def test_emails_batch(ansible, emulator):
     assert emulator.route("POST /api/users/{userId}/approve") == 2
 
 
+@pytest.mark.compat
 def test_conflicting_options_fail_before_any_request(ansible, emulator):
     emulator.reset_counters()
     run, res = run_task(ansible, {"email": "a@example.com", "all_pending": True})

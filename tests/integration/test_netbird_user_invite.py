@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import os
 
+import pytest
+
 from nb_testlib import Emulator
 
 M = "netbird_ops.netbird.netbird_user_invite"
@@ -34,6 +36,7 @@ def group_names(emulator):
     return sorted(g["name"] for g in emulator.state()["groups"])
 
 
+@pytest.mark.compat
 def test_invite_lifecycle_check_diff_idempotence_batch_and_info(ansible, emulator):
     emulator.seed(groups=[{"name": "dev"}], users=[{"email": "bob@example.com", "name": "Bob"}])
     emulator.reset_counters()

@@ -42,6 +42,7 @@ def seed_service_user(emulator, name="ci-bot", role="admin", tokens=None):
     return emulator.seed(users=[entry])["users"][0]
 
 
+@pytest.mark.compat
 def test_create_then_rerun_changes_nothing_and_token_works(ansible, emulator):
     seed_service_user(emulator)
     emulator.reset_counters()
@@ -175,6 +176,7 @@ def test_admin_may_not_manage_another_regular_users_tokens(ansible, emulator):
     assert run.rc == 0 and run.recap()["changed"] == 2, run.output
 
 
+@pytest.mark.compat
 def test_check_mode_writes_nothing(ansible, emulator):
     seed_service_user(emulator)
     emulator.reset_counters()
@@ -184,6 +186,7 @@ def test_check_mode_writes_nothing(ansible, emulator):
     assert emulator.writes() == 0 and stored_tokens(emulator, "ci-bot") == []
 
 
+@pytest.mark.compat
 def test_plain_token_only_ever_in_the_plain_token_key(ansible, emulator):
     seed_service_user(emulator)
     run, res = run_task(ansible, {"user_name": "ci-bot", "name": "ci", "expires_in": 30}, diff=True, verbosity=4)

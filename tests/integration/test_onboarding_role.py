@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 
+import pytest
 import yaml
 
 from ansible_collections.netbird_ops.netbird.plugins.filter.onboarding_errors import onboarding_errors
@@ -49,6 +50,7 @@ def read_result(ansible):
         return json.load(handle)
 
 
+@pytest.mark.compat
 def test_first_run_creates_second_run_changes_nothing(ansible, emulator):
     emulator.seed(**SEED)
     emulator.reset_counters()
@@ -77,6 +79,7 @@ def test_first_run_creates_second_run_changes_nothing(ansible, emulator):
     assert emulator.writes() == 0
 
 
+@pytest.mark.compat
 def test_check_mode_writes_nothing(ansible, emulator):
     emulator.seed(**SEED)
     emulator.reset_counters()
@@ -87,6 +90,7 @@ def test_check_mode_writes_nothing(ansible, emulator):
     assert emulator.user(email="alice@example.com") is None
 
 
+@pytest.mark.compat
 def test_invalid_variable_fails_before_any_api_call(ansible, emulator):
     bad = dict(TEAM, netbird_onboarding_users=[{"email": "x@example.com", "name": "X", "role": "superuser"}])
     emulator.reset_counters()
@@ -96,6 +100,7 @@ def test_invalid_variable_fails_before_any_api_call(ansible, emulator):
     assert emulator.requests()["total"] == 0
 
 
+@pytest.mark.compat
 def test_secure_logging_controls_no_log(ansible, emulator):
     vars_ = {"netbird_onboarding_users": [{"email": "z@example.com", "name": "Z"}]}
     run = ansible.playbook(ROLE_TASKS, play_vars=vars_, verbosity=1)
@@ -128,6 +133,7 @@ def test_example_playbook_runs(ansible, emulator):
     assert run.rc == 0 and run.recap()["changed"] == 0, run.output
 
 
+@pytest.mark.compat
 def test_connection_variables_reach_the_modules(ansible, emulator):
     """netbird_api_retries and netbird_api_timeout go to the modules through the role's module_defaults."""
     vars_ = {"netbird_onboarding_users": [{"email": "w@example.com", "name": "W"}], "netbird_api_retries": 0}
@@ -151,6 +157,7 @@ def test_connection_variables_reach_the_modules(ansible, emulator):
     assert emulator.user(email="w@example.com") is not None
 
 
+@pytest.mark.compat
 def test_input_checks_use_the_modules_rules():
     """The role checks, before its first write, input that the token and approval modules would reject only after
     netbird_user has written. It asks their own rules (the onboarding_errors filter over module_utils) and states

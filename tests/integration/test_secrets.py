@@ -21,6 +21,9 @@ import pytest
 
 from nb_testlib import Emulator
 
+# scripts/compat.sh runs this file on every ansible-core leg (tests/conftest.py, marker compat)
+pytestmark = pytest.mark.compat
+
 ALNUM = string.ascii_letters + string.digits
 MARK = "SeCrEt" + "".join(secrets.choice(ALNUM) for dummy in range(6))
 OLD = "OldPw-%s-Mark1!" % "".join(secrets.choice(ALNUM) for dummy in range(8))
