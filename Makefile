@@ -24,6 +24,9 @@ BENCH_VENV ?= .venv-bench
 TEST_STAGES := venv pytest sanity lint build docs release-check compat
 # The check sessions (noxfile.py, antsibull-nox.toml) run with nox from the venv; each session has its own
 # venv under .nox/, reused on later runs (-r; its pinned packages are still checked).
+# uv (scripts/venv.sh, and nox for its session venvs) writes no bytecode unless asked: with PYTHONDONTWRITEBYTECODE
+# set, as on the CI machine, every ansible-playbook run then compiled ansible-core again (about 4 s instead of 0.6 s).
+export UV_COMPILE_BYTECODE := 1
 NOX := $(VENV)/bin/nox
 NOX_ARGS ?= --reuse-existing-virtualenvs --no-color
 export NOX_ARGS

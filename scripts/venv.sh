@@ -66,10 +66,12 @@ log "installing ${REQ_FILES[*]} into ${VENV}"
 REQ_ARGS=()
 for f in "${REQ_FILES[@]}"; do REQ_ARGS+=(-r "${REPO_ROOT}/${f}"); done
 # uv (pinned in requirements/nox.txt; nox's session venvs use it as well) installs the same pinned packages in
-# seconds where pip takes about a minute; pip remains the fallback.
+# seconds where pip takes about a minute; pip remains the fallback. --compile-bytecode as pip does: uv writes no
+# bytecode otherwise, and with PYTHONDONTWRITEBYTECODE set (the CI machine) every ansible-playbook run recompiled
+# ansible-core (a bare run took about 4 s instead of 0.6 s).
 UV_PIN="$(sed -n 's/^uv==\([0-9.]*\).*/\1/p' "${REPO_ROOT}/requirements/nox.txt")"
 if [[ -n "${UV_PIN}" ]] && "${VENV}/bin/python" -m pip install --disable-pip-version-check -q "uv==${UV_PIN}" &&
-    "${VENV}/bin/uv" pip install -q --python "${VENV}/bin/python" "${REQ_ARGS[@]}"; then
+    "${VENV}/bin/uv" pip install -q --compile-bytecode --python "${VENV}/bin/python" "${REQ_ARGS[@]}"; then
     log "installed with uv ${UV_PIN}"
 else
     log "uv unavailable: installing with pip"
