@@ -188,10 +188,7 @@ def _strip_html(text):
 RATE_LIMIT_INTERVAL = 0.55
 PACE_MAX = 10.0          # never space requests further apart than this
 PACE_MIN = 0.01          # below this, pacing is switched off again
-# Successes at one pace before trying twice the rate. Against a limit that holds (NetBird Cloud: its 1,200 burst
-# refills at 2 per second, 10 minutes for all of it) every probe fails with a 429: 8 cost 4 extra 429s in a
-# 1,300 user run; 24 cost one or two, and a limit that went away still gives full speed back within ~150 requests.
-PROBE_RUN = 24
+PROBE_RUN = 8            # successes at one pace before trying twice the rate
 RAISE_RUN = 10           # successes before one more request may be in flight (additive increase)
 
 
