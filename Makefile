@@ -16,7 +16,7 @@ PYTEST_ARGS ?=
 # skipping when it is missing (tests/nb_awx.py require_tool).
 export NETBIRD_TESTS_REQUIRE_TOOLS := 1
 # benchmarks/scale.py arguments for `make bench` (see README, Performance)
-BENCH_ARGS ?= --n 100 --n 1000 --n 10000 --repeat 3 --uri-limit 1000 --latency 50 --rate-limit 120:1200 \
+BENCH_ARGS ?= --n 100 --n 1000 --n 10000 --repeat 3 --uri-limit 100 --latency 50 --rate-limit 120:1200 \
 	--plot docs/docsite/rst/images/scale.png
 # its own venv: the pinned test tool chain plus matplotlib for the plot (requirements/bench/bench.txt)
 BENCH_VENV ?= .venv-bench
