@@ -374,3 +374,16 @@ def test_api_concurrency_below_one_is_refused(width):
                      api_timeout=30, api_retries=5, api_concurrency=width)
     with pytest.raises(_api.NetBirdInputError, match=r"^api_concurrency must be 1 \(strictly sequential\) or more, got %d$" % width):
         nb._build_client()  # pylint: disable=protected-access
+
+
+def test_a_429_never_moves_the_next_start_before_one_already_reserved():
+    clock = Clock()
+    flow = FlowControl(4, clock=clock, sleep=clock.sleep)
+    flow.on_rate_limited(flow.before_send())   # pacing on: starts 0.55 s apart
+    reserved = [flow.reserve()[0] for dummy in range(3)]  # three threads hold starts 0.55, 1.1 and 1.65 s ahead
+    assert [round(wait, 3) for wait in reserved] == [round(_api.RATE_LIMIT_INTERVAL * k, 3) for k in (1, 2, 3)]
+    generation = flow.generation
+    flow.on_rate_limited(generation)           # a 429 now (pace doubles to 1.1 s): it used to hand out a start at 1.1 s,
+    wait, dummy = flow.reserve()               # with the one held for 1.1 s, both meeting the empty bucket
+    assert flow.pace == 2 * _api.RATE_LIMIT_INTERVAL
+    assert wait >= _api.RATE_LIMIT_INTERVAL * 4 - 1e-9  # after the last start held (1.65 s), a whole interval later
