@@ -411,8 +411,8 @@ def link_targets(rows):
             continue
         if row["scenario"].startswith("role, ") and " ms, api_concurrency " in row["scenario"]:
             ok = row["wall"] <= SLOW_LINK_MAX_SECONDS
-            lines.append("  [%s] %s, N=%d first run within %.0f s: %.2f s" % ("met" if ok else "missed", row["scenario"], row["n"],
-                                                                         SLOW_LINK_MAX_SECONDS, row["wall"]))
+            lines.append("  [%s] %s, N=%d first run within %.0f s: %.2f s"
+                         % ("met" if ok else "missed", row["scenario"], row["n"], SLOW_LINK_MAX_SECONDS, row["wall"]))
         elif row["scenario"].startswith("role, rate limit") and row.get("rejected") is not None:
             ok = row["rejected"] <= RATE_LIMIT_MAX_429
             # (every user created exactly once is checked for every run, a hard failure)
