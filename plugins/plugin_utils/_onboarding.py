@@ -21,7 +21,6 @@ from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import 
 
 APPROVE = "netbird_onboarding_approve"
 REJECT = "netbird_onboarding_reject"
-USERS = "netbird_onboarding_users"
 SERVICE_USERS = "netbird_onboarding_service_users"
 # the keys of a user entry that netbird_user_invite takes (the role's other keys are netbird_user's)
 INVITE_KEYS = ("email", "name", "role", "auto_groups")
@@ -40,6 +39,11 @@ def _entries(data, key):
         if not isinstance(entry, dict):
             raise AnsibleFilterError("%s[%d] must be a dict, got %s" % (key, index, type(entry).__name__))
     return entries
+
+
+def _email(value):
+    """An email as NetBird compares them: case-insensitively, surrounding white space ignored."""
+    return str(value or "").strip().lower()
 
 
 def _set(entry):
@@ -67,10 +71,7 @@ def token_batch(service_users):
         if (user.get("state") or "present") != "present":
             continue
         for token in user.get("tokens") or []:
-            entry = dict(token) if isinstance(token, dict) else token
-            if isinstance(entry, dict):
-                entry["user_name"] = user.get("name")
-            tokens.append(entry)
+            tokens.append(dict(token, user_name=user.get("name")) if isinstance(token, dict) else token)
     return tokens
 
 
@@ -87,10 +88,10 @@ def onboarding_errors(data):
             problem = email_problem("%s[%d]" % (option, index), email)
             if problem:
                 problems.append(problem)
-    rejected = set(str(email).strip().lower() for email in reject)
+    rejected = set(_email(email) for email in reject)
     both = []
     for email in approve:
-        email = str(email).strip().lower()
+        email = _email(email)
         if email in rejected and email not in both:
             both.append(email)
     problems.extend("%s is in both %s and %s" % (email, APPROVE, REJECT) for email in both)
@@ -113,7 +114,36 @@ def onboarding_errors(data):
     return problems
 
 
-PARTS = ("users", "tokens", "invites")
+def _invite_batch(data, existing):
+    """Invite mode: the present regular users, with the keys an invite takes and the link lifetime."""
+    if not data.get("invite"):
+        return []  # the users are not even read
+    expires_in = data.get("invite_expires_in")
+    return [dict([(key, user[key]) for key in INVITE_KEYS if user.get(key) is not None], expires_in=expires_in)
+            for user in _entries(data, "users") if user.get("state") != "absent"]
+
+
+def _user_batch(data, existing):
+    """The regular users (invite mode: the absent ones and those netbird_user_invite found to exist), then the service
+    users without their tokens."""
+    users = _entries(data, "users")
+    if data.get("invite"):
+        known = set(_email(email) for email in existing or [])
+        users = ([user for user in users if user.get("state") == "absent"]
+                 + [user for user in users if user.get("state") != "absent" and _email(user.get("email")) in known])
+    batch = list(users)
+    for user in _entries(data, "service_users"):
+        entry = dict((key, value) for key, value in user.items() if key != "tokens")
+        entry["service_user"] = True
+        batch.append(entry)
+    return batch
+
+
+def _token_part(data, existing):
+    return token_batch(_entries(data, "service_users"))
+
+
+BATCHES = {"users": _user_batch, "tokens": _token_part, "invites": _invite_batch}
 
 
 def onboarding_batches(data, part=None, existing=None):
@@ -122,30 +152,8 @@ def onboarding_batches(data, part=None, existing=None):
     be users already."""
     if not isinstance(data, dict):
         raise AnsibleFilterError("onboarding_batches expects a dict of the role's variables, got %s" % type(data).__name__)
-    if part is not None and part not in PARTS:
-        raise AnsibleFilterError("onboarding_batches: part must be one of %s, got %r" % (", ".join(PARTS), part))
-    batches = {}
-    if part in (None, "tokens"):
-        batches["tokens"] = token_batch(_entries(data, "service_users"))
-    if part in (None, "users", "invites"):
-        invite = bool(data.get("invite"))
-        # without invite mode the invite batch is empty: the users are not read for it
-        users = _entries(data, "users") if invite or part != "invites" else []
-        present = [user for user in users if user.get("state") != "absent"] if invite else []
-        if part in (None, "invites"):
-            expires_in = data.get("invite_expires_in")
-            batches["invites"] = [dict([(key, user[key]) for key in INVITE_KEYS if user.get(key) is not None], expires_in=expires_in)
-                                  for user in present]
-        if part in (None, "users"):
-            regular = users
-            if invite:
-                known = set(str(email).strip().lower() for email in existing or [])
-                regular = ([user for user in users if user.get("state") == "absent"]
-                           + [user for user in present if str(user.get("email", "")).strip().lower() in known])
-            batch = list(regular)
-            for user in _entries(data, "service_users"):
-                entry = dict((key, value) for key, value in user.items() if key != "tokens")
-                entry["service_user"] = True
-                batch.append(entry)
-            batches["users"] = batch
-    return batches if part is None else batches[part]
+    if part is None:
+        return dict((name, build(data, existing)) for name, build in BATCHES.items())
+    if part not in BATCHES:
+        raise AnsibleFilterError("onboarding_batches: part must be one of %s, got %r" % (", ".join(BATCHES), part))
+    return BATCHES[part](data, existing)
