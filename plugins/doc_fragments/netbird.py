@@ -77,6 +77,20 @@ notes:
   - Run the modules on the controller (C(delegate_to=localhost) or C(connection=local)).
 '''
 
+    BATCH = r'''
+options:
+  batch_results:
+    description:
+      - Batch mode only (a list of entries): which entries the list in the result holds.
+      - V(all) returns one entry per element of the list, in order.
+      - V(changed) returns only the entries that changed (or would change, in check mode), in the same order. The
+        result's summary, where the module has one, still names every entry. With thousands of entries, most of them
+        unchanged, this makes the result, and what Ansible copies, scrubs and registers, much smaller.
+    type: str
+    choices: [all, changed]
+    default: all
+'''
+
     ACTIONGROUP = r'''
 attributes:
   action_group:

@@ -55,6 +55,7 @@ def batch_argument_spec(entry_spec, key, **extra):
     spec = copy.deepcopy(entry_spec)
     spec[key] = dict(type="list", elements="dict", options=copy.deepcopy(entry_spec), **extra)
     spec[key].update(rules)
+    spec["batch_results"] = dict(type="str", choices=["all", "changed"], default="all")
     kwargs = dict((name, list(value)) for name, value in rules.items())
     kwargs["mutually_exclusive"] = kwargs.get("mutually_exclusive", []) + [(key, name) for name in entry_spec]
     return spec, kwargs
@@ -273,10 +274,14 @@ class BatchRunner:
     ``Kind.lane``); stages stay in order, and results, warnings and failure reports are those of a sequential run.
     """
 
-    def __init__(self, nb, kind, batch=False):
+    def __init__(self, nb, kind, batch=False, only_changed=False):
         self.nb = nb
         self.kind = kind
         self.batch = batch
+        # batch_results=changed: the result lists only the entries that changed (or would, in check mode); the
+        # summary still names every entry. At 10,000 entries the full list is most of what the module returns and
+        # Ansible scrubs, copies and registers.
+        self.only_changed = only_changed
 
     def run(self, specs):
         changes = self.kind.plan_all(specs)
@@ -446,7 +451,7 @@ class BatchRunner:
                     diffs.append(diff)
         result = {"changed": any(entry.get("changed") for entry in entries)}
         if self.batch or self.kind.list_result:
-            result[self.kind.result_key] = entries
+            result[self.kind.result_key] = [entry for entry in entries if entry.get("changed")] if self.only_changed else entries
             if diffs:
                 result["diff"] = diffs
         elif entries:
@@ -468,5 +473,6 @@ def module_runner(kind_class, make_specs, batch_key=None):
         kind = kind_class(nb.client, check_mode=nb.check_mode)
         if kind.groups is not None:
             kind.groups.create = bool(nb.params.get("create_groups"))
-        return BatchRunner(nb, kind, batch=bool(batch_key) and nb.params.get(batch_key) is not None).run(specs)
+        batch = bool(batch_key) and nb.params.get(batch_key) is not None
+        return BatchRunner(nb, kind, batch=batch, only_changed=batch and nb.params.get("batch_results") == "changed").run(specs)
     return run

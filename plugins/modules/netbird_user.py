@@ -34,6 +34,7 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - netbird_ops.netbird.netbird
+  - netbird_ops.netbird.netbird.batch
   - netbird_ops.netbird.netbird.actiongroup
 attributes:
   check_mode:
@@ -393,7 +394,7 @@ password:
   type: str
   sample: 'aB3$dEf6hI9jKlMn'
 users:
-  description: Batch mode results, one per element of O(users), in order.
+  description: Batch mode results, one per element of O(users), in order (with O(batch_results=changed), only the entries that changed).
   returned: when O(users) is used
   type: list
   elements: dict

@@ -32,6 +32,7 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - netbird_ops.netbird.netbird
+  - netbird_ops.netbird.netbird.batch
   - netbird_ops.netbird.netbird.actiongroup
 attributes:
   check_mode:
@@ -241,7 +242,7 @@ groups_created:
   type: list
   elements: str
 invites:
-  description: Batch mode results, one per element of O(invites), in order.
+  description: Batch mode results, one per element of O(invites), in order (with O(batch_results=changed), only the entries that changed).
   returned: when O(invites) is used
   type: list
   elements: dict

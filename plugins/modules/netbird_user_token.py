@@ -29,6 +29,7 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - netbird_ops.netbird.netbird
+  - netbird_ops.netbird.netbird.batch
   - netbird_ops.netbird.netbird.actiongroup
 attributes:
   check_mode:
@@ -258,7 +259,7 @@ action:
   returned: when O(tokens) is not used
   type: str
 tokens:
-  description: Batch mode results, one per element of O(tokens), in order.
+  description: Batch mode results, one per element of O(tokens), in order (with O(batch_results=changed), only the entries that changed).
   returned: when O(tokens) is used
   type: list
   elements: dict

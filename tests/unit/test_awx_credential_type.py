@@ -70,7 +70,9 @@ def test_inputs(credential_type):
     assert not any(name.startswith("ANSIBLE_") for name in credential_type["injectors"]["env"])
 
 
-def test_injection_without_ca_certificate(credential_type, tmp_path):
+def test_injection_without_ca_certificate(credential_type, tmp_path, monkeypatch):
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)  # these would name the default store instead
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
     env = inject(credential_type, {"netbird_api_url": "https://netbird.example.com", "netbird_api_token": PAT}, str(tmp_path))
     assert env == {"NETBIRD_API_URL": "https://netbird.example.com", "NETBIRD_API_TOKEN": PAT, "NETBIRD_CA_PATH": ""}
     # An empty NETBIRD_CA_PATH (what the controller injects when no certificate was entered) means the system store.

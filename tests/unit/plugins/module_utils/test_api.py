@@ -118,6 +118,44 @@ def test_tls_options():
     assert adapter.sent[0][1]["verify"] is False
 
 
+def test_netrc_never_replaces_the_token(tmp_path, monkeypatch):
+    # requests' trust_env would take Basic auth from a ~/.netrc entry for the host instead of the Authorization header
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine nb.example.com login someone password secret\n")
+    monkeypatch.setenv("NETRC", str(netrc))
+    client, adapter, _sleeps = make_client([(200, [])])
+    client.get_list("/users")
+    assert adapter.sent[0][0].headers["Authorization"] == "Token " + PAT
+
+
+@pytest.mark.parametrize("no_proxy,expected", [("", {"https": "http://127.0.0.1:3128"}), ("nb.example.com", {})])
+def test_proxy_variables_are_read_once_and_kept(monkeypatch, no_proxy, expected):
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
+    monkeypatch.setenv("NO_PROXY", no_proxy)
+    client, adapter, _sleeps = make_client([(200, []), (200, [])])
+    client.get_list("/users")
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3129")  # read once, at the start of the run
+    client.get_list("/users")
+    for _request, kwargs in adapter.sent:
+        assert kwargs["proxies"].get("https") == expected.get("https")
+
+
+def test_ca_bundle_variables_apply_unless_ca_path_or_no_validation(monkeypatch):
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/env-ca.pem")
+    for options, expected in (({}, "/etc/env-ca.pem"), ({"ca_path": "/etc/ca.pem"}, "/etc/ca.pem"), ({"validate_certs": False}, False)):
+        client, adapter, _sleeps = make_client([(200, [])], **options)
+        client.get_list("/users")
+        assert adapter.sent[0][1]["verify"] == expected
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE")
+    monkeypatch.setenv("CURL_CA_BUNDLE", "/etc/curl-ca.pem")
+    client, adapter, _sleeps = make_client([(200, [])])
+    client.get_list("/users")
+    assert adapter.sent[0][1]["verify"] == "/etc/curl-ca.pem"
+
+
 def test_timeout_option():
     client, adapter, _sleeps = make_client([(200, {})], timeout=7)
     client.get("/users/current")

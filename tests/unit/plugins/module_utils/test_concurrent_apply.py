@@ -230,18 +230,18 @@ def user_params(**entry):
     return params
 
 
-def run_team(width):
+def run_team(width, check_mode=False, **extra):
     existing = [raw_user("u%d" % i, "old%d@example.com" % i, "Old %d" % i, groups=["g-dev"]) for i in range(6)]
     client = SlowClient([OWNER] + existing, groups=GROUPS)
     batch = [user_params(email="new%d@example.com" % i, name="New %d" % i, role="user", auto_groups=["dev"]) for i in range(10)]
     batch += [user_params(email="old%d@example.com" % i, role="admin") for i in range(3)]           # updates
     batch += [user_params(email="old%d@example.com" % i, state="absent") for i in range(3, 5)]      # deletes
     batch += [user_params(email="old5@example.com", auto_groups=["dev"])]                           # unchanged
-    params = user_params(users=batch, api_concurrency=width)
-    nb = FakeNB(client, params)
+    params = user_params(users=batch, api_concurrency=width, **extra)
+    nb = FakeNB(client, params, check_mode=check_mode)
     result = run_user_specs(nb)
     for entry in result["users"]:
-        if entry["user"] and entry["user"].get("id", "").startswith("new"):
+        if entry["user"] and (entry["user"].get("id") or "").startswith("new"):
             entry["user"]["id"] = "<new>"  # ids of creates follow the order the fake saw them in
     return result, nb.warnings, client
 
@@ -254,6 +254,18 @@ def test_users_batch_identical_to_sequential():
     assert sorted(map(repr, con_client.writes())) == sorted(map(repr, seq_client.writes()))
     assert seq_client.flight.max_in_flight == 1
     assert con_client.flight.max_in_flight > 1
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_batch_results_changed_lists_only_the_changed_entries(check_mode):
+    full, full_warnings, _client = run_team(8, check_mode=check_mode, batch_results="all")
+    brief, brief_warnings, _client = run_team(8, check_mode=check_mode, batch_results="changed")
+    assert len(full["users"]) == 16
+    assert brief["users"] == [entry for entry in full["users"] if entry["changed"]]
+    assert len(brief["users"]) == 15                       # the one unchanged user is left out of the list ...
+    assert brief["summary"] == full["summary"]             # ... and still named in the summary
+    assert brief["summary"]["unchanged"] == ["old5@example.com"]
+    assert (brief["changed"], brief_warnings) == (full["changed"], full_warnings)
 
 
 def test_users_owner_change_runs_alone():
