@@ -81,7 +81,7 @@ notes:
 options:
   batch_results:
     description:
-      - Batch mode only (a list of entries): which entries the list in the result holds.
+      - Which entries the list in the result holds, in batch mode (a list of entries).
       - V(all) returns one entry per element of the list, in order.
       - V(changed) returns only the entries that changed (or would change, in check mode), in the same order. The
         result's summary, where the module has one, still names every entry. With thousands of entries, most of them

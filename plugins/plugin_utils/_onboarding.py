@@ -157,3 +157,54 @@ def onboarding_batches(data, part=None, existing=None):
     if part not in BATCHES:
         raise AnsibleFilterError("onboarding_batches: part must be one of %s, got %r" % (", ".join(BATCHES), part))
     return BATCHES[part](data, existing)
+
+
+def _registered(results, name):
+    """A registered task result from ``results``: {} when the task did not run (undefined, skipped or not a dict)."""
+    value = results.get(name)
+    return value if isinstance(value, dict) else {}
+
+
+def _listed(result, key):
+    value = result.get(key)
+    return list(value) if isinstance(value, (list, tuple)) else []
+
+
+def onboarding_result(results):
+    """``netbird_onboarding_result`` from the registered results of the role's module tasks, in one pass each.
+
+    ``results``: ``users`` (netbird_user), ``invites`` (netbird_user_invite), ``tokens`` (netbird_user_token),
+    ``approved`` and ``rejected`` (netbird_user_approval); a task that did not run may be missing or {}. Only the
+    entries that carry a one-time secret are read beyond their ``changed`` flag; nothing here is ever put in an error.
+    """
+    if not isinstance(results, dict):
+        raise AnsibleFilterError("onboarding_result expects a dict of registered results, got %s" % type(results).__name__)
+    users = _registered(results, "users")
+    summary = users.get("summary") if isinstance(users.get("summary"), dict) else {}
+    passwords = {}
+    if _listed(summary, "created"):
+        for entry in _listed(users, "users"):
+            if isinstance(entry, dict) and "password" in entry:
+                passwords[(entry.get("user") or {}).get("email")] = entry["password"]
+    invite_urls = {}
+    for entry in _listed(_registered(results, "invites"), "invites"):
+        if isinstance(entry, dict) and "invite_url" in entry:
+            invite_urls[entry.get("email")] = entry["invite_url"]
+    tokens = {}
+    for entry in _listed(_registered(results, "tokens"), "tokens"):
+        if isinstance(entry, dict) and "plain_token" in entry:
+            tokens.setdefault(entry.get("user_name"), {})[(entry.get("token") or {}).get("name")] = entry["plain_token"]
+    return {
+        "created": _listed(summary, "created"),
+        "updated": _listed(summary, "updated"),
+        "unchanged": _listed(summary, "unchanged"),
+        "removed": _listed(summary, "deleted"),
+        "offboarded": _listed(summary, "offboarded"),
+        "approved": [entry.get("email") for entry in _listed(_registered(results, "approved"), "users") if isinstance(entry, dict)],
+        "rejected": [entry.get("email") for entry in _listed(_registered(results, "rejected"), "users") if isinstance(entry, dict)],
+        "invited": list(invite_urls),
+        "invite_urls": invite_urls,
+        "passwords": passwords,
+        "tokens": tokens,
+        "changed": any(bool(_registered(results, name).get("changed")) for name in ("invites", "users", "tokens", "approved", "rejected")),
+    }
