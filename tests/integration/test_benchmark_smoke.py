@@ -35,6 +35,8 @@ def test_benchmark_runs_and_meets_the_request_targets(tmp_path):
         assert rerun["wall"] > 0 and rerun["rss_mib"] > 0
     assert rows[(N, "role", "re-run")]["requests"] <= 3
     assert rows[(N, "role", "re-run")]["by_route"] == {"GET /api/users": 1, "GET /api/groups": 1}
+    # the same re-run with the team in the inventory's group_vars instead of extra vars
+    assert rows[(N, "role, team in group_vars", "re-run")]["by_route"] == {"GET /api/users": 1, "GET /api/groups": 1}
     assert rows[(N, "netbird_user", "1 user")]["requests"] == 1
     assert rows[(N, "netbird_user", "1 user+grp")]["requests"] == 2
     # Ansible's own cost for the input (the team loaded, nothing done with it): no request at all
