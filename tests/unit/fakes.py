@@ -19,6 +19,13 @@ from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import Ne
 EPOCH = datetime.datetime(2026, 11, 29, 10, 0, 0, tzinfo=datetime.timezone.utc)
 
 
+class Unreadable(list):
+    """A list that fails when read: proves the code under test did not look through it."""
+
+    def __iter__(self):
+        raise AssertionError("read")
+
+
 def raw_user(uid, email="", name="", role="user", groups=(), blocked=False, pending=False, service=False, current=False,
              status=None, stub=False):
     user = {

@@ -10,6 +10,8 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 
+from fakes import Unreadable
+
 from ansible_collections.netbird_ops.netbird.plugins.filter.onboarding_batches import FilterModule
 from ansible_collections.netbird_ops.netbird.plugins.plugin_utils._onboarding import onboarding_batches
 
@@ -19,13 +21,6 @@ GONE = {"email": "gone@example.com", "state": "absent"}
 BOT = {"name": "ci-bot", "role": "user", "state": None,
        "tokens": [{"name": "deploy", "expires_in": 30}, {"name": "old", "state": "absent", "expires_in": None}]}
 OLD_BOT = {"name": "old-bot", "state": "absent", "tokens": [{"name": "never", "expires_in": 7}]}
-
-
-class Unreadable(list):
-    """A list that fails when read: proves a batch did not look at a variable it does not need."""
-
-    def __iter__(self):
-        raise AssertionError("read")
 
 
 def test_registered_under_its_name():

@@ -8,19 +8,14 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 
+from fakes import Unreadable
+
 from ansible_collections.netbird_ops.netbird.plugins.filter.onboarding_result import FilterModule
 from ansible_collections.netbird_ops.netbird.plugins.plugin_utils._onboarding import onboarding_result
 
 SKIPPED = {"changed": False, "skipped": True, "skip_reason": "Conditional result was False"}
 NOTHING = {"created": [], "updated": [], "unchanged": [], "removed": [], "offboarded": [], "approved": [], "rejected": [],
            "invited": [], "invite_urls": {}, "passwords": {}, "tokens": {}, "changed": False}
-
-
-class Unreadable(list):
-    """A list that fails when read: proves the filter did not look through it."""
-
-    def __iter__(self):
-        raise AssertionError("read")
 
 
 def test_registered_under_its_name():
