@@ -50,9 +50,13 @@ DEFAULT_API_URL = "https://api.netbird.io"
 DEFAULT_API_CONCURRENCY = 8
 
 RETRY_STATUSES = frozenset((429, 502, 503, 504))
+NOT_THE_API = "check that api_url points at the NetBird management API, not a proxy or dashboard page"
 # Statuses that prove the server did not act on the request, so even a POST may be re-sent.
 NOT_PROCESSED_STATUSES = frozenset((429,))
 LOOPBACK_HOSTS = frozenset(("localhost", "127.0.0.1", "::1"))
+# OpenSSL's reasons when the answer to a ClientHello is not TLS at all (a plain-http server), by OpenSSL version
+_NOT_TLS_CODES = frozenset(("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG", "UNKNOWN_PROTOCOL",
+                            "HTTP_REQUEST", "HTTPS_PROXY_REQUEST"))
 
 _STATUS_REASONS = {
     400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
@@ -124,6 +128,11 @@ def normalize_base_url(api_url):
     url = (api_url or "").strip()
     if not url:
         raise NetBirdInputError("api_url is empty: set api_url or NETBIRD_API_URL to the management server, e.g. %s" % DEFAULT_API_URL)
+    if "@" in url:
+        # requests would send user:password@ as Basic auth in place of the token (the server answers 401); checked
+        # before anything below echoes the URL, so that the password is never printed
+        raise NetBirdInputError("api_url must not contain a user name or password (...@%s): the API authenticates with api_token "
+                                "alone, so remove the part before '@'" % url.rpartition("@")[2])
     if "://" not in url:
         url = "https://" + url
     parts = urlsplit(url)
@@ -135,6 +144,12 @@ def normalize_base_url(api_url):
     if path.endswith("/api"):
         path = path[:-4]
     return urlunsplit((parts.scheme, parts.netloc, path.rstrip("/"), "", ""))
+
+
+def url_password(api_url):
+    """The password of a ``user:password@`` in api_url (which normalize_base_url refuses), to mask in the task's result."""
+    userinfo = (api_url or "").strip().split("://", 1)[-1].rpartition("@")[0]
+    return userinfo.partition(":")[2] or None
 
 
 def is_loopback_url(base_url):
@@ -315,6 +330,9 @@ class NetBirdClient:
                  user_agent=None, backoff_base=0.5, backoff_max=30.0, retry_after_max=120.0,
                  sleep=time.sleep, rand=random.random, session=None, concurrency=1, clock=time.monotonic):
         self.base_url = normalize_base_url(api_url)
+        # api_url without a scheme gets https://; an error that shows the server speaks plain http says so
+        self._scheme_assumed = "://" not in api_url
+        self._host = urlsplit(self.base_url).netloc
         # api_token None: the public calls of a fresh server (GET /api/instance, POST /api/setup) need no token
         self._auth = auth_header(api_token) if api_token is not None else None
         self._token = (api_token or "").strip()
@@ -325,6 +343,7 @@ class NetBirdClient:
         self.retry_after_max = retry_after_max
         self._sleep = sleep
         self._rand = rand
+        self._clock = clock
         self.retry_log = []
         self._log_lock = threading.Lock()
         self.concurrency = max(1, int(concurrency or 1))
@@ -376,6 +395,45 @@ class NetBirdClient:
         # "equal jitter": at least half the exponential delay, at most all of it
         return delay / 2.0 + self._rand() * delay / 2.0
 
+    def _tls_message(self, exc):
+        """One sentence for a failed TLS handshake; the ca_path / validate_certs advice only where it can help."""
+        reason = _exc_reason(exc)
+        match = _SSL_REASON_RE.search(str(exc))
+        code = match.group(1) if match else ""
+        if code in _NOT_TLS_CODES or "wrong version number" in reason.lower():
+            scheme = ("api_url %s has no scheme, so https:// was assumed" % self._host) if self._scheme_assumed \
+                else "api_url asks for https://"
+            return ("the server at %s did not answer in TLS although %s (OpenSSL: %s); check http/https in api_url: "
+                    "a server without TLS needs http://%s" % (self._host, scheme, reason, self.base_url.split("://", 1)[1]))
+        if code == "CERTIFICATE_VERIFY_FAILED" or "certificate verify failed" in reason.lower():
+            detail = re.sub(r"(?i)^certificate verify failed:?\s*", "", reason)
+            if "mismatch" in reason.lower() or "not valid for" in reason.lower():
+                return ("TLS certificate verification failed (%s): check the host name in api_url, it must be one the "
+                        "server's certificate was issued for" % detail)
+            return ("TLS certificate verification failed (CERTIFICATE_VERIFY_FAILED%s); set ca_path (or NETBIRD_CA_PATH) to the CA "
+                    "bundle that signed the server's certificate, or validate_certs: false to skip verification (not recommended)"
+                    % (": " + detail if detail else ""))
+        return "TLS handshake with %s failed (%s); check http/https and the port in api_url" % (self._host, reason)
+
+    def _transport_advice(self, kind, exc):
+        """What to check after a transport failure (the part after ``connection refused after 5 retries over 14 s:``)."""
+        host = self._host
+        if kind == "connection refused":
+            return ("nothing accepts connections at %s; check api_url (%s) and that the NetBird management server is running"
+                    % (host, self.base_url))
+        if kind == "host name could not be resolved":
+            return "%s is not a known host name; check api_url (%s)" % (urlsplit(self.base_url).hostname, self.base_url)
+        if kind == "connection timed out":
+            return ("%s did not accept a connection within api_timeout (%s s); check api_url (%s), firewalls and proxies"
+                    % (host, self.timeout, self.base_url))
+        if kind.startswith("read timed out"):
+            return "%s did not answer within api_timeout (%s s)" % (host, self.timeout)
+        reason = _exc_reason(exc)
+        if kind == "connection reset by the server" and self.base_url.startswith("http://"):
+            return ("%s closed the connection (%s); if the server expects TLS, check http/https in api_url: it needs https://%s"
+                    % (host, reason, self.base_url[len("http://"):]))
+        return "%s (%s)" % (host, reason)
+
     def _error_from_response(self, method, path, response):
         status = response.status_code
         request_id = response.headers.get("X-Request-Id")
@@ -385,7 +443,8 @@ class NetBirdClient:
             data = response.json()
         except ValueError:
             data = None
-        if isinstance(data, dict) and data.get("message"):
+        netbird_answer = isinstance(data, dict) and bool(data.get("message"))
+        if netbird_answer:
             message = str(data.get("message"))
         elif body.strip():
             ctype = response.headers.get("Content-Type", "")
@@ -395,7 +454,14 @@ class NetBirdClient:
         else:
             message = "empty response body"
         hint = None
-        if status in (401, 404) and path and self._looks_like_auth_failure(status, message):
+        if status == 404 and not netbird_answer:
+            # NetBird answers 404 for a missing object with its JSON error body; a plain "404 page not found" is a path
+            # that no route serves: the wrong api_url (or a server older than the endpoint)
+            message += ("; no NetBird API route answers there, so check api_url (%s), or whether the server's NetBird version "
+                        "has this endpoint" % self.base_url)
+        elif status == 400 and not netbird_answer and _plain_http_to_tls(body):
+            message += "; the server expects TLS: check http/https in api_url (%s), it needs https://" % self.base_url
+        elif status in (401, 404) and path and self._looks_like_auth_failure(status, message):
             hint = ("The API token was rejected: check api_token (or NETBIRD_API_TOKEN / NB_PAT); "
                     "NetBird answers 401 for an unknown, deleted, expired or malformed token")
         elif status == 403 and "blocked" in message:
@@ -437,28 +503,30 @@ class NetBirdClient:
             headers = {"Content-Type": "application/json"}
         attempt = 0
         generation = None
+        started = self._clock()
+        waited = 0.0
         while True:
             if generation is None:
                 generation = self.flow.before_send()
             try:
                 response = self._send(method, url, params, data, headers)
             except requests_exceptions.SSLError as exc:
-                raise NetBirdAPIError(method, full_path, message="TLS verification failed: %s" % self.redact(_short_exc(exc)),
-                                      hint="Set ca_path (or NETBIRD_CA_PATH) to the CA bundle of a self-hosted server, "
-                                           "or validate_certs: false to skip verification (not recommended)")
+                # not retried: a handshake that failed fails the same way again
+                raise NetBirdAPIError(method, full_path, message=self.redact(self._tls_message(exc)), reason="TLS")
             except requests_exceptions.InvalidURL as exc:
-                raise NetBirdInputError("api_url %s is not a valid URL: %s" % (self.base_url, _short_exc(exc)))
+                raise NetBirdInputError("api_url %s is not a valid URL: %s" % (self.base_url, _exc_reason(exc)))
             except requests_exceptions.RequestException as exc:
                 refused = _connection_never_made(exc)
                 kind = _transport_reason(exc)
                 if attempt < self.retries and (idempotent or refused):
-                    self._wait(attempt, None, method, full_path, kind)
+                    waited += self._wait(attempt, None, method, full_path, kind)
                     attempt += 1
                     generation = None
                     continue
                 err_cls = NetBirdAPIError if (idempotent or refused) else AmbiguousWriteError
-                retried = " after %d retries" % attempt if attempt else ""
-                raise err_cls(method, full_path, message="%s%s: %s" % (kind, retried, self.redact(_short_exc(exc))), reason=kind)
+                retried = _retried(attempt, max(waited, self._clock() - started))
+                raise err_cls(method, full_path, message="%s%s: %s" % (kind, retried, self.redact(self._transport_advice(kind, exc))),
+                              reason=kind)
             status = response.status_code
             if status == 429:
                 self.flow.on_rate_limited(generation)
@@ -469,7 +537,7 @@ class NetBirdClient:
                 if attempt < self.retries and processed_safe:
                     # one wait: the jittered backoff, or until the paced start time if that is later
                     paced, generation = self.flow.reserve()
-                    self._wait(attempt, response.headers.get("Retry-After"), method, full_path, "HTTP %s" % status, paced)
+                    waited += self._wait(attempt, response.headers.get("Retry-After"), method, full_path, "HTTP %s" % status, paced)
                     attempt += 1
                     continue
                 err = self._error_from_response(method, full_path, response)
@@ -477,7 +545,7 @@ class NetBirdClient:
                     raise AmbiguousWriteError(method, full_path, status=status, message=err.message,
                                               request_id=err.request_id)
                 if attempt:
-                    err.hint = "Gave up after %d retries (api_retries)" % attempt
+                    err.hint = "Gave up%s (api_retries)" % _retried(attempt, max(waited, self._clock() - started))
                 raise err
             if status >= 300:
                 raise self._error_from_response(method, full_path, response)
@@ -509,17 +577,17 @@ class NetBirdClient:
         # response.json() decoded a 10,000 user list twice
         content = response.content or b""
         ctype = response.headers.get("Content-Type", "")
-        hint = "Check that api_url points at the NetBird management API, not a proxy or dashboard page"
         if not content.strip():
             raise err_cls(method, path, status=response.status_code, request_id=response.headers.get("X-Request-Id"),
-                          message="the server answered with an empty body where JSON was expected", hint=hint)
+                          message="the server answered with an empty body where JSON was expected; " + NOT_THE_API)
         try:
             return json.loads(content)
         except ValueError:
             snippet = _strip_html(response.text or "")[:200]
             raise err_cls(method, path, status=response.status_code,
-                          message="the server answered with a non-JSON body (%s): %s" % (ctype or "no content type", self.redact(snippet)),
-                          request_id=response.headers.get("X-Request-Id"), hint=hint)
+                          message="the server answered with a non-JSON body (%s): %s; %s" % (
+                              ctype or "no content type", self.redact(snippet), NOT_THE_API),
+                          request_id=response.headers.get("X-Request-Id"))
 
     def _wait(self, attempt, retry_after, method, path, why, at_least=0.0):
         delay = max(self._backoff(attempt), at_least)
@@ -529,6 +597,7 @@ class NetBirdClient:
         with self._log_lock:
             self.retry_log.append({"method": method, "path": path, "reason": why, "delay": round(delay, 3)})
         self._sleep(delay)
+        return delay
 
     # -- typed helpers ---------------------------------------------------------------------
     def get(self, path, params=None):
@@ -544,8 +613,7 @@ class NetBirdClient:
             return []
         if not isinstance(data, list):
             raise NetBirdAPIError("GET", "/api" + path, status=200,
-                                  message="the server answered %s where a JSON list was expected" % _json_kind(data),
-                                  hint="Check that api_url points at the NetBird management API, not a proxy or dashboard page")
+                                  message="the server answered %s where a JSON list was expected; %s" % (_json_kind(data), NOT_THE_API))
         return data
 
     def get_object(self, path, params=None):
@@ -553,8 +621,7 @@ class NetBirdClient:
         data = self.request("GET", path, params=params)
         if not isinstance(data, dict):
             raise NetBirdAPIError("GET", "/api" + path, status=200,
-                                  message="the server answered %s where a JSON object was expected" % _json_kind(data),
-                                  hint="Check that api_url points at the NetBird management API, not a proxy or dashboard page")
+                                  message="the server answered %s where a JSON object was expected; %s" % (_json_kind(data), NOT_THE_API))
         return data
 
     def post(self, path, body=None, idempotent=False):
@@ -588,13 +655,46 @@ def _json_kind(data):
     return "a JSON %s" % {dict: "object", list: "list", str: "string", bool: "boolean"}.get(type(data), "number")
 
 
-def _short_exc(exc):
+def _retried(attempt, seconds):
+    """`` after 5 retries over 14 s``: how many, and how long the whole request took."""
+    if not attempt:
+        return ""
+    return " after %d %s over %s s" % (attempt, "retry" if attempt == 1 else "retries",
+                                       ("%.0f" if seconds >= 10 else "%.1f") % seconds)
+
+
+_SSL_REASON_RE = re.compile(r"\[SSL: ([A-Z0-9_]+)\]\s*(.*?)\s*(?:\(_ssl\.c:\d+\)|['\"]\)|$)")
+
+
+def _exc_reason(exc):
+    """The innermost human-readable reason of a requests / urllib3 error, without the exception reprs around it.
+
+    ``HTTPConnectionPool(host=...): Max retries exceeded ... (Caused by NewConnectionError("HTTPConnection(...): Failed to
+    establish a new connection: [Errno 111] Connection refused"))`` becomes ``Connection refused``.
+    """
     text = str(exc)
-    # urllib3 wraps the interesting part in long reprs; keep the innermost reason readable.
-    match = re.search(r"\((?:Caused by )?(\w+\(.*)\)\s*$", text)
+    match = _SSL_REASON_RE.search(text)
     if match:
-        text = match.group(1)
-    return text[:300]
+        return match.group(2).strip(" .") or match.group(1)
+    match = re.search(r"\[Errno -?\d+\]\s*([^(\'\")\]]+)", text)
+    if match:
+        return match.group(1).strip(" .")
+    match = re.search(r"\b\w+(?:Error|Exception|Disconnected|Timeout)\((?:\d+,\s*)?['\"]([^'\"]+)['\"]", text)
+    if match:
+        inner = match.group(1).strip(" .")
+        # one more level: ("Connection aborted.", RemoteDisconnected("Remote end closed connection without response"))
+        deeper = re.search(r"\w+\(['\"]([^'\"]+)['\"]\)\)?\s*$", text)
+        return deeper.group(1).strip(" .") if deeper and deeper.group(1) != match.group(1) else inner
+    text = re.sub(r"\w+Pool\(host=[^)]*\):\s*", "", text)
+    text = re.sub(r"\s*\(Caused by .*$", "", text)
+    return (text.strip(" .") or exc.__class__.__name__)[:200]
+
+
+def _plain_http_to_tls(body):
+    """The plain-text 400 that Go's net/http ("Client sent an HTTP request to an HTTPS server") and nginx ("The plain
+    HTTP request was sent to HTTPS port") give an http:// request to a TLS port."""
+    text = (body or "").lower()
+    return "http request to an https server" in text or "http request was sent to https port" in text
 
 
 def _transport_reason(exc):

@@ -27,6 +27,7 @@ from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import (
     NetBirdError,
     NetBirdInputError,
     is_loopback_url,
+    url_password,
 )
 
 
@@ -114,6 +115,9 @@ class NetBirdModule:
 
     def _build_client(self):
         p = self.params
+        if url_password(p["api_url"]):
+            # refused below; the result's invocation (shown at -vvv) must not carry it either
+            self.module.no_log_values.add(url_password(p["api_url"]))
         if p["api_timeout"] is not None and p["api_timeout"] <= 0:
             raise NetBirdInputError("api_timeout must be a positive number of seconds, got %s" % p["api_timeout"])
         if p["api_retries"] is not None and not 0 <= p["api_retries"] <= 20:

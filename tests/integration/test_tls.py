@@ -65,8 +65,8 @@ def test_tls_verification(ansible, tls_emulator):
     default = run.result("default")
     assert default["failed"]
     msg = default["msg"]
-    assert msg.startswith("GET /api/users failed: TLS verification failed: "), msg
-    assert "CERTIFICATE_VERIFY_FAILED" in msg and "Set ca_path (or NETBIRD_CA_PATH)" in msg and "\n" not in msg
+    assert msg.startswith("GET /api/users failed: TLS certificate verification failed (CERTIFICATE_VERIFY_FAILED: "), msg
+    assert "); set ca_path (or NETBIRD_CA_PATH) to the CA bundle" in msg and "\n" not in msg and "Error(" not in msg
     assert "Traceback (most recent call last)" not in run.output
 
     assert run.result("ca_path")["changed"] is True

@@ -372,8 +372,191 @@ def test_tls_error_message():
     client, _adapter, _sleeps = make_client([requests.exceptions.SSLError("certificate verify failed: self-signed certificate")])
     with pytest.raises(NetBirdAPIError) as info:
         client.get_list("/users")
+    assert str(info.value) == (
+        "GET /api/users failed: TLS certificate verification failed (CERTIFICATE_VERIFY_FAILED: self-signed certificate); "
+        "set ca_path (or NETBIRD_CA_PATH) to the CA bundle that signed the server's certificate, "
+        "or validate_certs: false to skip verification (not recommended)")
+
+
+def test_tls_host_name_mismatch_does_not_suggest_ca_path():
+    exc = requests.exceptions.SSLError(
+        "HTTPSConnectionPool(host='localhost', port=8443): Max retries exceeded with url: /api/users (Caused by "
+        "SSLError(SSLCertVerificationError(1, \"[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: Hostname mismatch, "
+        "certificate is not valid for 'localhost'. (_ssl.c:1006)\")))")
+    client, _adapter, _sleeps = make_client([exc])
+    with pytest.raises(NetBirdAPIError) as info:
+        client.get_list("/users")
     text = str(info.value)
-    assert "TLS verification failed" in text and "ca_path" in text
+    assert text == ("GET /api/users failed: TLS certificate verification failed (Hostname mismatch, certificate is not valid for "
+                    "'localhost'): check the host name in api_url, it must be one the server's certificate was issued for")
+
+
+WRONG_VERSION = requests.exceptions.SSLError(
+    "HTTPSConnectionPool(host='127.0.0.1', port=8080): Max retries exceeded with url: /api/users (Caused by SSLError(SSLError(1, "
+    "'[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)')))")
+
+
+@pytest.mark.parametrize("validate_certs", [True, False])
+def test_https_to_a_plain_http_server_says_so(validate_certs):
+    client, adapter, sleeps = make_client([WRONG_VERSION], url="https://127.0.0.1:8080", validate_certs=validate_certs)
+    with pytest.raises(NetBirdAPIError) as info:
+        client.get_list("/users")
+    assert str(info.value) == (
+        "GET /api/users failed: the server at 127.0.0.1:8080 did not answer in TLS although api_url asks for https:// "
+        "(OpenSSL: wrong version number); check http/https in api_url: a server without TLS needs http://127.0.0.1:8080")
+    # neither advice would help, so neither is given; and a handshake is not retried
+    assert "validate_certs" not in str(info.value) and "ca_path" not in str(info.value)
+    assert len(adapter.sent) == 1 and not sleeps
+
+
+def test_api_url_without_scheme_says_https_was_assumed():
+    client, _adapter, _sleeps = make_client([WRONG_VERSION], url="127.0.0.1:8080/api")
+    with pytest.raises(NetBirdAPIError) as info:
+        client.get_list("/users")
+    assert "api_url 127.0.0.1:8080 has no scheme, so https:// was assumed" in str(info.value)
+    assert "check http/https in api_url" in str(info.value)
+
+
+def test_http_to_a_tls_port_says_so():
+    # Go's net/http answers a plain request on a TLS port with this 400 (nginx has its own wording)
+    body = "Client sent an HTTP request to an HTTPS server.\n"
+    client, _adapter, _sleeps = make_client([(400, body, {"Content-Type": "text/plain"})], url="http://nb.example.com:443")
+    with pytest.raises(NetBirdAPIError) as info:
+        client.get_list("/users")
+    assert str(info.value).endswith("the server expects TLS: check http/https in api_url (http://nb.example.com:443), it needs https:// "
+                                    "(X-Request-Id req-1)")
+
+
+def test_non_netbird_404_names_api_url():
+    client, _adapter, _sleeps = make_client([(404, "404 page not found\n", {"Content-Type": "text/plain", "X-Request-Id": ""})],
+                                            url="https://nb.example.com/netbird")
+    with pytest.raises(NetBirdAPIError) as info:
+        client.get_list("/users")
+    assert str(info.value) == (
+        "GET /api/users failed with HTTP 404 Not Found: the server answered with a non-JSON body (text/plain): 404 page not found; "
+        "no NetBird API route answers there, so check api_url (https://nb.example.com/netbird), or whether the server's NetBird "
+        "version has this endpoint")
+    assert info.value.status == 404
+
+
+def test_netbird_404_is_not_an_api_url_problem():
+    client, _adapter, _sleeps = make_client([(404, {"message": "user invite not found", "code": 404})])
+    with pytest.raises(NetBirdAPIError) as info:
+        client.get_list("/users/invites")
+    assert "api_url" not in str(info.value)
+
+
+REFUSED = requests.exceptions.ConnectionError(
+    "HTTPConnectionPool(host='127.0.0.1', port=9): Max retries exceeded with url: /api/users (Caused by NewConnectionError("
+    "\"HTTPConnection(host='127.0.0.1', port=9): Failed to establish a new connection: [Errno 111] Connection refused\"))")
+
+
+def test_refused_connection_names_api_url_and_the_retries():
+    client, adapter, sleeps = make_client([REFUSED] * 3, url="http://127.0.0.1:9", retries=2)
+    with pytest.raises(NetBirdAPIError) as info:
+        client.get_list("/users")
+    # equal jitter with rand()=0.5: 0.375 + 0.75 s waited
+    assert sleeps == [0.375, 0.75] and len(adapter.sent) == 3
+    assert str(info.value) == (
+        "GET /api/users failed: connection refused after 2 retries over 1.1 s: nothing accepts connections at 127.0.0.1:9; "
+        "check api_url (http://127.0.0.1:9) and that the NetBird management server is running")
+
+
+def test_long_retries_are_given_in_whole_seconds_and_one_retry_is_singular():
+    client, _adapter, _sleeps = make_client([(503, {"message": "x", "code": 503})] * 6, retries=5)
+    with pytest.raises(NetBirdAPIError) as info:
+        client.get_list("/users")
+    # 0.375 + 0.75 + 1.5 + 3 + 6 = 11.625 s
+    assert str(info.value).endswith(". Gave up after 5 retries over 12 s (api_retries)")
+    client, _adapter, _sleeps = make_client([REFUSED] * 2, retries=1)
+    with pytest.raises(NetBirdAPIError, match="connection refused after 1 retry over 0.4 s: "):
+        client.get_list("/users")
+
+
+@pytest.mark.parametrize("exc,expected", [
+    (requests.exceptions.ConnectionError("HTTPSConnectionPool(host='nb.invalid', port=443): Max retries exceeded with url: /api/users "
+                                         "(Caused by NameResolutionError(\"HTTPSConnection(host='nb.invalid', port=443): Failed to "
+                                         "resolve 'nb.invalid' ([Errno -2] Name or service not known)\"))"),
+     "GET /api/users failed: host name could not be resolved after 1 retry over 0.4 s: nb.example.com is not a known host name; "
+     "check api_url (https://nb.example.com)"),
+    (requests.exceptions.ConnectTimeout("HTTPSConnectionPool(host='nb.example.com', port=443): Max retries exceeded (Caused by "
+                                        "ConnectTimeoutError(<urllib3.connection.HTTPSConnection object at 0x7f>, 'Connection to "
+                                        "nb.example.com timed out. (connect timeout=30)'))"),
+     "GET /api/users failed: connection timed out after 1 retry over 0.4 s: nb.example.com did not accept a connection within "
+     "api_timeout (30 s); check api_url (https://nb.example.com), firewalls and proxies"),
+    (requests.exceptions.ConnectionError("('Connection aborted.', RemoteDisconnected('Remote end closed connection without response'))"),
+     "GET /api/users failed: connection reset by the server after 1 retry over 0.4 s: nb.example.com (Remote end closed connection "
+     "without response)"),
+])
+def test_transport_errors_are_one_plain_sentence(exc, expected):
+    client, _adapter, _sleeps = make_client([exc, exc], retries=1)
+    with pytest.raises(NetBirdAPIError) as info:
+        client.get_list("/users")
+    assert str(info.value) == expected
+
+
+def test_reset_on_plain_http_suggests_https():
+    exc = requests.exceptions.ConnectionError("('Connection aborted.', RemoteDisconnected('Remote end closed connection without response'))")
+    client, _adapter, _sleeps = make_client([exc], retries=0, url="http://127.0.0.1:8443")
+    with pytest.raises(NetBirdAPIError) as info:
+        client.get_list("/users")
+    assert str(info.value) == (
+        "GET /api/users failed: connection reset by the server: 127.0.0.1:8443 closed the connection (Remote end closed connection "
+        "without response); if the server expects TLS, check http/https in api_url: it needs https://127.0.0.1:8443")
+
+
+@pytest.mark.parametrize("url", ["http://admin:S3cret-pw@127.0.0.1:8080", "https://admin@nb.example.com/api",
+                                 "admin:S3cret-pw@nb.example.com", "ftp://admin:S3cret-pw@nb.example.com"])
+def test_user_name_or_password_in_api_url_is_refused_before_any_request(url):
+    with pytest.raises(NetBirdInputError) as info:
+        make_client([], url=url)
+    text = str(info.value)
+    assert text.startswith("api_url must not contain a user name or password (...@")
+    assert "S3cret-pw" not in text and "admin" not in text
+
+
+def test_real_transport_errors_carry_no_exception_reprs():
+    """A closed loopback port and https to a plain-http server, through the real requests stack."""
+    import http.server  # pylint: disable=import-outside-toplevel
+    import socket  # pylint: disable=import-outside-toplevel
+    import threading  # pylint: disable=import-outside-toplevel
+
+    class NotFound(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # pylint: disable=invalid-name
+            body = b"404 page not found\n"
+            self.send_response(404)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):  # pylint: disable=arguments-differ
+            pass
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    server = http.server.HTTPServer(("127.0.0.1", 0), NotFound)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    try:
+        messages = []
+        for url in ("http://127.0.0.1:%d" % closed, "https://127.0.0.1:%d" % port, "http://127.0.0.1:%d/netbird" % port):
+            client = NetBirdClient(url, PAT, retries=1, sleep=lambda s: None, rand=lambda: 0.0)
+            with pytest.raises(NetBirdAPIError) as info:
+                client.get_list("/users")
+            messages.append(str(info.value))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert messages[0].startswith("GET /api/users failed: connection refused after 1 retry over ")
+    assert "check api_url (http://127.0.0.1:%d)" % closed in messages[0]
+    assert "did not answer in TLS although api_url asks for https://" in messages[1]
+    assert messages[2].startswith("GET /api/users failed with HTTP 404 Not Found: ")
+    assert "404 page not found; no NetBird API route answers there, so check api_url (http://127.0.0.1:%d/netbird)" % port in messages[2]
+    for text in messages:
+        assert "\n" not in text and PAT not in text
+        assert "Error(" not in text and "HTTPConnection" not in text and "Pool(" not in text, text
 
 
 def test_zero_retries():
