@@ -16,8 +16,9 @@ from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import C
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import EMAIL_RE
 
 PASSWORD_MIN, PASSWORD_MAX = 8, 72
-PAT_WARNING = ("the server finished the setup but returned no personal access token although create_pat is true: start the "
-               "management server with NB_SETUP_PAT_ENABLED=true to get one (until then only the owner's browser login works)")
+PAT_WARNING = ("the server finished the setup but returned no personal access token although create_pat is true: from NetBird "
+               "v0.71.0 on, start the management server with NB_SETUP_PAT_ENABLED=true to get one; before v0.71.0 that setting does "
+               "not exist, so log in to the dashboard once as the owner and create a PAT there")
 
 
 def setup_argument_spec():

@@ -17,7 +17,8 @@ description:
     server that is set up already is no change (RV(setup_required=false)); nothing is compared with its owner.
   - Both calls are public; no O(api_token) is needed, and none is sent.
   - The owner's token is returned once, in RV(personal_access_token). The server makes one only when it runs with
-    C(NB_SETUP_PAT_ENABLED=true); otherwise the task succeeds and warns, naming that variable.
+    C(NB_SETUP_PAT_ENABLED=true), a setting that exists from NetBird v0.71.0 on; otherwise the task succeeds and warns,
+    naming that variable. Before v0.71.0, log in to the dashboard once as the owner and create a PAT there.
 author:
   - netbird_ops.netbird maintainers (@netbird-ops)
 extends_documentation_fragment:

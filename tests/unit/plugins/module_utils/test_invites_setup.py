@@ -216,7 +216,8 @@ def test_setup_without_a_pat_warns_naming_the_server_variable():
     client.post = lambda path, body=None, idempotent=False: dict(original(path, dict(body, create_pat=False), idempotent))
     result, nb = run(client, runner=run_setup, **SETUP)
     assert result["changed"] and "personal_access_token" not in result and nb.warnings == [PAT_WARNING]
-    assert "NB_SETUP_PAT_ENABLED=true" in PAT_WARNING
+    assert "from NetBird v0.71.0 on, start the management server with NB_SETUP_PAT_ENABLED=true" in PAT_WARNING
+    assert "before v0.71.0 that setting does not exist, so log in to the dashboard once as the owner and create a PAT" in PAT_WARNING
 
 
 @pytest.mark.parametrize("change, message", [
