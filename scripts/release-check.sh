@@ -7,8 +7,9 @@
 #   2. scripts/build.sh of the released copy: build the artifact, install it into a scratch path and
 #      run ansible-doc on every module and the role;
 #   3. antsibull-nox's build-import-check session on the released copy: galaxy-importer on its artifact
-#      (what Galaxy / Automation Hub run on upload; settings in scripts/galaxy-importer.cfg, without the
-#      Docker-only ansible-test step); any ERROR or WARNING fails the check.
+#      (what Galaxy / Automation Hub run on upload, its ansible-lint step included; settings in
+#      scripts/galaxy-importer.cfg, without the Docker-only ansible-test step); any ERROR or WARNING line
+#      of its log fails the check (Galaxy shows them to every user), and so does a log without the lint step.
 # The artifact and the generated CHANGELOG.rst are left in build/release/ for inspection.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -79,10 +80,15 @@ status=0
     status=$?
 cat "${importer_log}" >&2
 [[ ${status} -eq 0 ]] || die "build-import-check failed (exit ${status})"
+# The importer logs INFO lines bare and everything else as "LEVEL: message" (ansible-lint's findings, for
+# example "WARNING: examples/x.yml:31:7: syntax-check[unknown-module]: ..."); antsibull-nox indents them.
 problems="$(grep -vE '^nox > (Running|Creating|python -m pip|Re-using|Session)' "${importer_log}" |
-    grep -iE '(^|[^a-z])(warning|error)[: ]|non-fatal error' || true)"
-[[ -z "${problems}" ]] || die "galaxy-importer reported problems:
+    grep -iE '^\s*(WARNING|ERROR|CRITICAL):|(^|[^a-z])(warning|error)[: ]|non-fatal error' || true)"
+[[ -z "${problems}" ]] || die "galaxy-importer reported problems (Galaxy's import log would show them to every user):
 ${problems}"
+if ! grep -q 'Linting collection via ansible-lint' "${importer_log}" || ! grep -q 'ansible-lint run complete' "${importer_log}"; then
+    die "galaxy-importer did not run its ansible-lint step (run_ansible_lint in scripts/galaxy-importer.cfg)"
+fi
 grep -q 'Importer processing completed successfully' "${importer_log}" || die "galaxy-importer did not complete"
 
 rm -rf -- "${OUT}"
