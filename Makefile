@@ -79,7 +79,7 @@ sanity: venv
 # Every check runs; the target fails at the end if any of them failed (nox itself runs all its sessions).
 lint: venv
 	@failed=""; \
-	$(NOX) $(NOX_ARGS) -e lint ansible-lint extra-checks || failed="$$failed nox"; \
+	$(NOX) $(NOX_ARGS) -e lint ansible-lint extra-checks license-check || failed="$$failed nox"; \
 	echo "antsibull-changelog lint"; antsibull-changelog lint || failed="$$failed changelog"; \
 	echo "shellcheck -x .ci/run scripts/*.sh"; shellcheck -x .ci/run scripts/*.sh || failed="$$failed shellcheck"; \
 	if [ -n "$$failed" ]; then echo "lint FAILED:$$failed" >&2; exit 1; fi; echo "lint passed"

@@ -19,7 +19,7 @@ ansible-galaxy collection build --force --output-path build/ .
 
 # Development-only paths (see build_ignore in galaxy.yml) must not be in the artifact.
 leaked="$(tar -tzf "${TARBALL}" | sed 's|^\./||' |
-    grep -E '^(\.venv|\.nox|\.ansible|\.ci|\.git[^/]*|\.pytest_cache|build|requirements|scripts|benchmarks|tests/output)(/|$)|(^|/)__pycache__/|\.pyc$|^tests/integration/inventory$|^changelogs/\.plugin-cache\.yaml$|^(Makefile|noxfile\.py|antsibull-nox\.toml)$|\.tar\.gz$' || true)"
+    grep -E '^(\.venv|\.nox|\.ansible|\.ci|\.git[^/]*|\.pytest_cache|build|requirements|scripts|benchmarks|tests/output)(/|$)|(^|/)__pycache__/|\.pyc$|^tests/integration/inventory$|^changelogs/\.plugin-cache\.yaml$|^(Makefile|noxfile\.py|antsibull-nox\.toml|ruff\.toml|mypy\.ini)$|\.tar\.gz$' || true)"
 [[ -z "${leaked}" ]] || die "development files leaked into ${TARBALL} (extend build_ignore in galaxy.yml):
 ${leaked}"
 # The listing is read once: `tar | grep -q` fails under pipefail when grep stops reading early (SIGPIPE).

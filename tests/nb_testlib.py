@@ -62,7 +62,7 @@ class Emulator:
 
     def __init__(self, *args, check=True):
         self.args = [sys.executable, EMULATOR, "--port", "0"] + [str(a) for a in args]
-        self.stderr_file = tempfile.TemporaryFile()  # pylint: disable=consider-using-with
+        self.stderr_file = tempfile.TemporaryFile()  # noqa: SIM115 # pylint: disable=consider-using-with
         self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE,  # pylint: disable=consider-using-with
                                      stderr=self.stderr_file, cwd=REPO)
         self.first_line = self._read_line()

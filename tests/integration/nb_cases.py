@@ -252,9 +252,8 @@ def verify(outcome, emulator_state):
     if not case.ok and not failed:
         problems.append("expected a failure, got %s" % main["status"])
     msg = res.get("msg") or ""
-    if failed:
-        if "\n" in msg.strip():
-            problems.append("failure message is not one line: %r" % msg)
+    if failed and "\n" in msg.strip():
+        problems.append("failure message is not one line: %r" % msg)
     for part in case.msg:
         if part not in msg:
             problems.append("message lacks %r: %r" % (part, msg))

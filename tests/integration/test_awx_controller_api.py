@@ -31,7 +31,7 @@ class Controller:
         controller = self
 
         class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format, *args):  # pylint: disable=redefined-builtin
+            def log_message(self, *args):  # pylint: disable=arguments-differ
                 pass
 
             def _answer(self, status, body):

@@ -188,9 +188,8 @@ def run_module(module, args):
     """Run a module of the collection in this process; returns its result dict."""
     main = importlib.import_module("ansible_collections.netbird_ops.netbird.plugins.modules." + module).main
     out = io.StringIO()
-    with patch_module_args(args), contextlib.redirect_stdout(out):
-        with pytest.raises(SystemExit):
-            main()
+    with patch_module_args(args), contextlib.redirect_stdout(out), pytest.raises(SystemExit):
+        main()
     return json.loads(out.getvalue())
 
 

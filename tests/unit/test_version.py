@@ -16,5 +16,5 @@ GALAXY = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.ab
 def test_version_and_name_come_from_galaxy_yml():
     with open(GALAXY, encoding="utf-8") as handle:
         galaxy = yaml.safe_load(handle)
-    assert COLLECTION_VERSION == galaxy["version"]
-    assert COLLECTION_NAME == "%s.%s" % (galaxy["namespace"], galaxy["name"])
+    assert galaxy["version"] == COLLECTION_VERSION
+    assert "%s.%s" % (galaxy["namespace"], galaxy["name"]) == COLLECTION_NAME

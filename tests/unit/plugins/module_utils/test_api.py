@@ -477,16 +477,16 @@ def test_long_retries_are_given_in_whole_seconds_and_one_retry_is_singular():
     (requests.exceptions.ConnectionError("HTTPSConnectionPool(host='nb.invalid', port=443): Max retries exceeded with url: /api/users "
                                          "(Caused by NameResolutionError(\"HTTPSConnection(host='nb.invalid', port=443): Failed to "
                                          "resolve 'nb.invalid' ([Errno -2] Name or service not known)\"))"),
-     "GET /api/users failed: host name could not be resolved after 1 retry over 0.4 s: nb.example.com is not a known host name; "
-     "check api_url (https://nb.example.com)"),
+     ("GET /api/users failed: host name could not be resolved after 1 retry over 0.4 s: nb.example.com is not a known host name; "
+      "check api_url (https://nb.example.com)")),
     (requests.exceptions.ConnectTimeout("HTTPSConnectionPool(host='nb.example.com', port=443): Max retries exceeded (Caused by "
                                         "ConnectTimeoutError(<urllib3.connection.HTTPSConnection object at 0x7f>, 'Connection to "
                                         "nb.example.com timed out. (connect timeout=30)'))"),
-     "GET /api/users failed: connection timed out after 1 retry over 0.4 s: nb.example.com did not accept a connection within "
-     "api_timeout (30 s); check api_url (https://nb.example.com), firewalls and proxies"),
+     ("GET /api/users failed: connection timed out after 1 retry over 0.4 s: nb.example.com did not accept a connection within "
+      "api_timeout (30 s); check api_url (https://nb.example.com), firewalls and proxies")),
     (requests.exceptions.ConnectionError("('Connection aborted.', RemoteDisconnected('Remote end closed connection without response'))"),
-     "GET /api/users failed: connection reset by the server after 1 retry over 0.4 s: nb.example.com (Remote end closed connection "
-     "without response)"),
+     ("GET /api/users failed: connection reset by the server after 1 retry over 0.4 s: nb.example.com (Remote end closed connection "
+      "without response)")),
 ])
 def test_transport_errors_are_one_plain_sentence(exc, expected):
     client, _adapter, _sleeps = make_client([exc, exc], retries=1)
