@@ -45,10 +45,17 @@ class Job:
             with open(os.path.join(events_dir, name), encoding="utf-8") as handle:
                 self.events.append(json.load(handle))
 
-    def changed(self):
+    def stats(self):
         stats = [event["event_data"] for event in self.events if event["event"] == "playbook_on_stats"]
         assert stats, "no playbook_on_stats event:\n%s" % self.stdout
-        return stats[-1].get("changed") or {}
+        return stats[-1]
+
+    def changed(self):
+        return self.stats().get("changed") or {}
+
+    def artifacts(self):
+        """What set_stats left: the controller stores it as the job's artifacts."""
+        return self.stats().get("artifact_data") or {}
 
     def recorded_text(self):
         return self.stdout + "\n".join(json.dumps(event) for event in self.events)
@@ -232,5 +239,14 @@ def test_offboard_person_form(marked_emulator, collections_path, tmp_path):
     assert "No NetBird user has the email nobody@example.com: nothing to do." in nobody.stdout
     assert len(emu.users()) == users - 1
 
-    for job in (block, check, delete, nobody):
+    # an access review job keeps its findings and report.md as job artifacts: its container is thrown away
+    review = controller.launch("access_review.yml", {})
+    assert review.status == "successful", review.stdout
+    artifacts = review.artifacts()
+    assert artifacts["netbird_access_review"]["blocked"] == ["erin@example.com"]
+    assert artifacts["netbird_access_review"]["counts"]["regular_users"] == users - 1
+    assert "erin@example.com" in artifacts["netbird_access_review_report"]
+    assert "report_md" not in artifacts["netbird_access_review"]
+
+    for job in (block, check, delete, nobody, review):
         assert MARK not in job.recorded_text()
