@@ -74,8 +74,9 @@ class Controller:
         self.env["ANSIBLE_COLLECTIONS_PATH"] = collections_path
         self.env["ANSIBLE_HOME"] = os.path.join(base, "ansible-home")
 
-    def launch(self, playbook, answers, check=False):
-        """Launch the job template of ``playbook`` with the survey ``answers`` (the extra variables AWX passes)."""
+    def launch(self, playbook, answers, check=False, verbosity=0):
+        """Launch the job template of ``playbook`` with the survey ``answers`` (the extra variables AWX passes);
+        ``check``: job type "Check"; ``verbosity``: the template's verbosity (4: connection debug)."""
         self.count += 1
         pdd = os.path.join(self.base, "job-%d" % self.count)
         shutil.copytree(os.path.join(REPO, "examples", "awx"), os.path.join(pdd, "project", "examples", "awx"))
@@ -89,8 +90,9 @@ class Controller:
         with open(os.path.join(pdd, "env", "extravars"), "w", encoding="utf-8") as handle:
             yaml.safe_dump(dict(answers, awx_job_id=self.count, awx_job_template_name="NetBird"), handle)
         cmd = [require_tool("ansible-runner"), "run", pdd, "-p", "examples/awx/" + playbook, "--ident", "job"]
-        if check:  # job type "Check"
-            cmd += ["--cmdline", "--check --diff"]
+        options = (["--check", "--diff"] if check else []) + (["-" + "v" * verbosity] if verbosity else [])
+        if options:
+            cmd.append("--cmdline=" + " ".join(options))
         run_env = {key: value for key, value in os.environ.items() if not key.startswith(("NETBIRD_", "NB_", "ANSIBLE_", "VAULT_"))}
         run_env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + run_env.get("PATH", "")
         proc = subprocess.run(cmd, env=run_env, capture_output=True, text=True, timeout=600, check=False)
@@ -166,9 +168,11 @@ def test_onboard_person_form(marked_emulator, vault, collections_path, tmp_path)
     alice = {"person_email": "alice@example.com", "person_name": "Alice Engineer", "person_role": "user",
              "person_groups": ["developers", "ops"], "person_handover_tasks": "handover/vault_kv.yml"}
 
-    # a multiselect answer (a list); the one-time password goes to the secret store, nowhere else
-    first = controller.launch("onboard_person.yml", alice)
+    # a multiselect answer (a list); the one-time password goes to the secret store, nowhere else, even at the
+    # highest verbosity
+    first = controller.launch("onboard_person.yml", alice, verbosity=4)
     assert first.status == "successful", first.stdout + first.proc.stderr
+    assert "ESTABLISH LOCAL CONNECTION" in first.stdout  # the verbosity reached ansible-playbook
     assert groups_of(emu, "alice@example.com") == ["developers", "ops"]
     handed_over = vault.secrets["netbird/onboarding/alice@example.com"]
     assert handed_over["one_time_password"].startswith(MARK) and handed_over["name"] == "Alice Engineer"
