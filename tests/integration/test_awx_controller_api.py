@@ -125,8 +125,9 @@ class Controller:
                 parts = url.path[len(JT):].strip("/").split("/")
                 if parts == [""]:
                     if self.command == "GET":
-                        name = parse_qs(url.query).get("name", [None])[0]
-                        found = [t for t in controller.job_templates.values() if t["name"] == name]
+                        query = parse_qs(url.query)
+                        names = query["name__in"][0].split(",") if "name__in" in query else query.get("name", [])
+                        found = [controller.job_template(t["id"]) for t in controller.job_templates.values() if t["name"] in names]
                         return self._answer(200, {"count": len(found), "results": found})
                     missing = [f for f in ("name", "project", "playbook") if f not in body]
                     if missing:
@@ -134,13 +135,13 @@ class Controller:
                     new = dict(JT_DEFAULTS, **body)
                     new["id"] = 100 + len(controller.job_templates)
                     controller.job_templates[new["id"]] = new
-                    return self._answer(201, new)
+                    return self._answer(201, controller.job_template(new["id"]))
                 jt_id = int(parts[0])
                 if jt_id not in controller.job_templates:
                     return self._answer(404, {"detail": "Not found."})
                 if len(parts) == 1 and self.command == "PATCH":
                     controller.job_templates[jt_id].update(body)
-                    return self._answer(200, controller.job_templates[jt_id])
+                    return self._answer(200, controller.job_template(jt_id))
                 if parts[1:] == ["credentials"]:
                     if self.command == "GET":
                         found = [o for o in controller.named["credentials"] if o["id"] in controller.jt_credentials.get(jt_id, [])]
@@ -163,6 +164,12 @@ class Controller:
         self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
+
+    def job_template(self, jt_id):
+        """A job template as the API shows it: its credentials are in summary_fields."""
+        credentials = [{"id": o["id"], "name": o["name"], "kind": "cloud"} for o in self.named["credentials"]
+                       if o["id"] in self.jt_credentials.get(jt_id, [])]
+        return dict(self.job_templates[jt_id], summary_fields={"credentials": credentials})
 
     def writes(self):
         return [r for r in self.requests if r[0] != "GET"]
