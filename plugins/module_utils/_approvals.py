@@ -11,12 +11,8 @@ never taken for pending (or not pending) on the stub's word. Private to netbird_
 
 from __future__ import annotations
 
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import (
-    AmbiguousWriteError,
-    NetBirdAPIError,
-    NetBirdInputError,
-    quote_segment,
-)
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import quote_segment
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import AmbiguousWriteError, NetBirdAPIError, NetBirdInputError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._audit import state_reported, with_state
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import Change, Kind, Outcome
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._task import module_runner

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdAPIError
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import NetBirdAPIError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._common import time_key
 
 # Events that set the blocked state: code -> blocked afterwards. Approving unblocks a pending user.

@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import (
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import (
     AmbiguousWriteError,
     NetBirdAPIError,
     NetBirdError,

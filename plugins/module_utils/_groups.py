@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdAPIError, NetBirdInputError
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import NetBirdAPIError, NetBirdInputError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import Prerequisite
 
 # NetBird group IDs are xids: 20 characters of base32hex in lower case.

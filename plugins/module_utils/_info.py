@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdAPIError, NetBirdInputError
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import NetBirdAPIError, NetBirdInputError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._audit import state_reported
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._common import parse_time, utcnow
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._groups import GroupResolver

@@ -13,12 +13,8 @@ Private to netbird_ops.netbird; not a public API.
 
 from __future__ import annotations
 
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import (
-    AmbiguousWriteError,
-    NetBirdAPIError,
-    NetBirdInputError,
-    quote_segment,
-)
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import quote_segment
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import AmbiguousWriteError, NetBirdAPIError, NetBirdInputError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import (
     ApplyError,
     Change,

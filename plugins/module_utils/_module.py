@@ -22,12 +22,10 @@ from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import (
     DEFAULT_API_URL,
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
-    NetBirdAPIError,
     NetBirdClient,
-    NetBirdError,
-    NetBirdInputError,
     is_loopback_url,
 )
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import NetBirdAPIError, NetBirdError, NetBirdInputError
 
 
 def connection_argument_spec():

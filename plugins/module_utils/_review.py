@@ -16,7 +16,7 @@ import io
 import os
 import tempfile
 
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdError, NetBirdInputError
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import NetBirdError, NetBirdInputError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._info import run_user_info
 
 CSV_FIELDS = ("email", "name", "kind", "role", "status", "groups", "last_login", "days_since_login", "peers", "tokens")

@@ -13,13 +13,8 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import (
-    AmbiguousWriteError,
-    NetBirdAPIError,
-    NetBirdError,
-    NetBirdInputError,
-    quote_segment,
-)
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import quote_segment
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import AmbiguousWriteError, NetBirdAPIError, NetBirdError, NetBirdInputError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._audit import AuditLog, state_known, state_reported, with_state
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import (
     PAST,
