@@ -11,7 +11,7 @@ never taken for pending (or not pending) on the stub's word. Private to netbird_
 
 from __future__ import annotations
 
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import quote_segment
+from ansible_collections.netbird_ops.netbird.plugins.module_utils import _resources as api
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import AmbiguousWriteError, NetBirdAPIError, NetBirdInputError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._audit import state_reported, with_state
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import Change, Kind, Outcome
@@ -178,13 +178,13 @@ class ApprovalKind(Kind):
         user = change.current
         if change.action == "reject":
             try:
-                self.client.delete("/users/%s/reject" % quote_segment(user["id"]))
+                api.reject_user(self.client, user["id"])
             except NetBirdAPIError as exc:
                 if exc.status != 404:
                     raise
             return Outcome(change, None)
         try:
-            approved = self.client.post("/users/%s/approve" % quote_segment(user["id"]))
+            approved = api.approve_user(self.client, user["id"])
         except AmbiguousWriteError:
             approved = self._reread(user)
         except NetBirdAPIError as exc:
@@ -195,12 +195,12 @@ class ApprovalKind(Kind):
         return Outcome(change, approved)
 
     def _reread(self, user):
-        for current in self.client.get_list("/users", params={"service_user": "false"}):
+        for current in api.list_users(self.client, service_user=False):
             if current.get("id") == user["id"]:
                 if not current.get("pending_approval"):
                     return current
                 # still pending: the approval did not happen, so it is safe to send it again once
-                return self.client.post("/users/%s/approve" % quote_segment(user["id"]))
+                return api.approve_user(self.client, user["id"])
         raise NetBirdInputError("%s disappeared while it was being approved" % (user.get("email") or user["id"]))
 
     # -- results -----------------------------------------------------------------------------

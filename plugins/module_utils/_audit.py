@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 
+from ansible_collections.netbird_ops.netbird.plugins.module_utils import _resources as api
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import NetBirdAPIError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._common import time_key
 
@@ -76,7 +77,7 @@ class AuditLog:
         if self.loaded:
             return
         try:
-            events = self.client.get_list("/events/audit")
+            events = api.list_events(self.client)
         except NetBirdAPIError as exc:
             self.error = exc
             return

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.netbird_ops.netbird.plugins.module_utils import _resources as api
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import NetBirdAPIError, NetBirdInputError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import Prerequisite
 
@@ -58,7 +59,7 @@ class GroupResolver:
         """Fetch the group list once. Returns True when groups are readable."""
         if self._groups is None and self.readable is None:
             try:
-                self._groups = self.client.get_list("/groups")
+                self._groups = api.list_groups(self.client)
                 self.readable = True
             except NetBirdAPIError as exc:
                 if exc.status != 403:
@@ -157,7 +158,7 @@ class GroupResolver:
 
     def create(self, name):
         """Create one planned group; returns its name. The new group joins the list under its real ID."""
-        group = self.client.post("/groups", {"name": name})
+        group = api.create_group(self.client, name)
         real = (group or {}).get("id")
         self.created[NEW_GROUP_PREFIX + name] = real
         self.made.append(name)

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from ansible_collections.netbird_ops.netbird.plugins.module_utils import _resources as api
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import NetBirdAPIError, NetBirdInputError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._audit import state_reported
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._common import parse_time, utcnow
@@ -54,17 +55,9 @@ def login_matches(user, params, days):
 
 def count_peers(client, warn):
     """{user id: number of peers} from one GET /api/peers; None (with a warning) when the token may not read peers."""
-    try:
-        peers = client.get_list("/peers")
-    except NetBirdAPIError as exc:
-        if exc.status not in (403, 404):
-            raise
-        warn("peers_count is not returned: the token may not read peers (%s)" % exc)
-        return None
-    counts = {}
-    for peer in peers:
-        if isinstance(peer, dict):
-            counts[peer.get("user_id")] = counts.get(peer.get("user_id"), 0) + 1
+    counts, error = api.peer_counts(client)
+    if error is not None:
+        warn("peers_count is not returned: the token may not read peers (%s)" % error)
     return counts
 
 
@@ -107,17 +100,14 @@ def run_user_info(nb):
     client = nb.client
     if params["current"]:
         try:
-            raw_users = [client.get_object("/users/current")]
+            raw_users = [api.current_user(client)]
         except NetBirdAPIError as exc:
             if exc.status == 403 and "blocked" not in exc.message and "pending" not in exc.message:
                 exc.hint = ("NetBird does not answer /api/users/current for a service user's token; "
                             "use netbird_user_info with name (and service_user: true) to read a service user")
             raise
     else:
-        query = None
-        if params["service_user"] is not None:
-            query = {"service_user": "true" if params["service_user"] else "false"}
-        raw_users = client.get_list("/users", params=query)
+        raw_users = api.list_users(client, service_user=params["service_user"])
     if params.get("inactive_days") is not None and params["inactive_days"] < 0:
         raise NetBirdInputError("inactive_days must be 0 or more, got %s" % params["inactive_days"])
     now = utcnow()

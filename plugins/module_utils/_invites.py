@@ -13,7 +13,7 @@ Private to netbird_ops.netbird; not a public API.
 
 from __future__ import annotations
 
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import quote_segment
+from ansible_collections.netbird_ops.netbird.plugins.module_utils import _resources as api
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import AmbiguousWriteError, NetBirdAPIError, NetBirdInputError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import (
     ApplyError,
@@ -81,7 +81,7 @@ def public_invite(raw, groups=None):
 def list_invites(client):
     """``GET /api/users/invites``; a server without the embedded IdP (412) fails with one line that says so."""
     try:
-        return client.get_list("/users/invites")
+        return api.list_invites(client)
     except NetBirdAPIError as exc:
         if exc.status == 412:
             exc.hint = EMBEDDED_IDP_HINT
@@ -164,7 +164,7 @@ class InviteKind(Kind):
         for invite in self.invites:
             self.by_email.setdefault((invite.get("email") or "").lower(), []).append(invite)
         if any(spec.state == "present" for spec in specs):
-            self.users = UserIndex(self.client.get_list("/users", params={"service_user": "false"}))
+            self.users = UserIndex(api.list_users(self.client, service_user=False))
         if any(spec.auto_groups for spec in specs):
             self.groups.load(required=any(self.groups.needs_lookup(spec.auto_groups) for spec in specs if spec.auto_groups))
 
@@ -249,7 +249,7 @@ class InviteKind(Kind):
 
     def _delete(self, change, warnings):
         try:
-            self.client.delete("/users/invites/%s" % quote_segment(change.step("delete")))
+            api.delete_invite(self.client, change.step("delete"))
         except NetBirdAPIError as exc:
             if exc.status != 404:
                 raise
@@ -258,7 +258,7 @@ class InviteKind(Kind):
     def _create(self, change, warnings):
         body = self.groups.real_body(change.step("create"))
         try:
-            created = self.client.post("/users/invites", body)
+            created = api.create_invite(self.client, body)
         except AmbiguousWriteError as exc:
             # the answer (and its token) was lost: if the invite exists now, a regenerate hands out a usable link
             found = [i for i in list_invites(self.client) if (i.get("email") or "").lower() == change.spec.email.lower()]
@@ -274,7 +274,7 @@ class InviteKind(Kind):
         return Outcome(change, created, self._secrets(token), warnings)
 
     def _regenerate(self, change, invite, body, warnings):
-        answer = self.client.post("/users/invites/%s/regenerate" % quote_segment(invite.get("id")), body or {}, idempotent=True)
+        answer = api.regenerate_invite(self.client, invite.get("id"), body or {})
         answer = answer or {}
         raw = dict(invite, expired=False, expires_at=answer.get("invite_expires_at") or invite.get("expires_at"))
         return Outcome(change, raw, self._secrets(answer.get("invite_token")), warnings)

@@ -11,6 +11,7 @@ Private to netbird_ops.netbird; not a public API.
 
 from __future__ import annotations
 
+from ansible_collections.netbird_ops.netbird.plugins.module_utils import _resources as api
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import AmbiguousWriteError, NetBirdAPIError, NetBirdInputError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import Change, Kind, Outcome, Spec, build_specs
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._task import module_runner
@@ -66,7 +67,7 @@ class SetupKind(Kind):
         self.required = None
 
     def prepare(self, specs):
-        instance = self.client.get_object("/instance")
+        instance = api.get_instance(self.client)
         self.required = bool(instance.get("setup_required"))
 
     def plan(self, spec):
@@ -83,7 +84,7 @@ class SetupKind(Kind):
 
     def apply(self, change, stage=None, previous=None):
         try:
-            answer = self.client.post("/setup", change.step("setup"))
+            answer = api.setup(self.client, change.step("setup"))
         except AmbiguousWriteError as exc:
             exc.hint = ("The server may or may not have completed the setup; the request was not re-sent: check "
                         "GET /api/instance (setup_required) and log in as the owner, or run the task again")

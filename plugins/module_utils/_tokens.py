@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime
 
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import quote_segment
+from ansible_collections.netbird_ops.netbird.plugins.module_utils import _resources as api
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import AmbiguousWriteError, NetBirdAPIError, NetBirdInputError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._common import format_time, parse_time, utcnow
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import PAST, Change, Kind, Outcome, Spec
@@ -208,7 +208,7 @@ class TokenKind(Kind):
         if user_id is None:
             return []
         if refresh or user_id not in self._tokens:
-            self._tokens[user_id] = self.client.get_list("/users/%s/tokens" % quote_segment(user_id))
+            self._tokens[user_id] = api.list_tokens(self.client, user_id)
         return self._tokens[user_id]
 
     def resolve_target(self, spec, warnings):
@@ -366,16 +366,16 @@ class TokenKind(Kind):
         this is the way to end with exactly one token whose secret is known."""
         spec = change.spec
         user_id = _target_of(change).get("id")
-        path = "/users/%s/tokens" % quote_segment(user_id)
+        path = api.tokens_path(user_id)
         body = change.step("create")
         warnings = []
         try:
-            generated = self.client.post(path, body)
+            generated = api.create_token(self.client, user_id, body)
         except AmbiguousWriteError as exc:
             known = set(t.get("id") for t in self.tokens_of(user_id))
             removed = self._remove_orphans(change, known)
             try:
-                generated = self.client.post(path, body)
+                generated = api.create_token(self.client, user_id, body)
             except AmbiguousWriteError as again:
                 again.hint = ("Two create requests for %s got no usable answer; nothing more was sent. A token named %r whose "
                               "secret nobody has may exist now: delete it (state: absent with its token_id) and run the task "
@@ -412,7 +412,7 @@ class TokenKind(Kind):
 
     def _delete(self, user_id, token_id):
         try:
-            self.client.delete("/users/%s/tokens/%s" % (quote_segment(user_id), quote_segment(token_id)))
+            api.delete_token(self.client, user_id, token_id)
         except NetBirdAPIError as exc:
             if exc.status != 404:
                 raise
@@ -505,7 +505,7 @@ def add_token_lists(client, users, raw_users, warn):
         problem = access_problem(actor, target, write=False)
         if problem is None:
             try:
-                tokens = client.get_list("/users/%s/tokens" % quote_segment(user.get("id")))
+                tokens = api.list_tokens(client, user.get("id"))
             except NetBirdAPIError as exc:
                 if exc.status not in (403, 404):
                     raise

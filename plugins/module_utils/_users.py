@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import quote_segment
+from ansible_collections.netbird_ops.netbird.plugins.module_utils import _resources as api
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import AmbiguousWriteError, NetBirdAPIError, NetBirdError, NetBirdInputError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._audit import AuditLog, state_known, state_reported, with_state
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import (
@@ -262,10 +262,7 @@ class UserKind(Kind):
 
     # -- reading -----------------------------------------------------------------------------
     def load_users(self, service_user=None):
-        params = None
-        if service_user is not None:
-            params = {"service_user": "true" if service_user else "false"}
-        self._users = self.client.get_list("/users", params=params)
+        self._users = api.list_users(self.client, service_user=service_user)
         return self._users
 
     def prepare(self, specs):
@@ -292,16 +289,8 @@ class UserKind(Kind):
     def peers_of(self, user_id):
         """How many peers the user owns (the server deletes them with the user); None if unreadable."""
         if self._peers is None:
-            try:
-                peers = self.client.get_list("/peers")
-            except NetBirdAPIError as exc:
-                if exc.status not in (403, 404):
-                    raise
-                self._peers = False
-            else:
-                self._peers = {}
-                for peer in peers:
-                    self._peers[peer.get("user_id")] = self._peers.get(peer.get("user_id"), 0) + 1
+            counts, dummy = api.peer_counts(self.client)
+            self._peers = False if counts is None else counts
         if self._peers is False:
             return None
         return self._peers.get(user_id, 0)
@@ -327,7 +316,7 @@ class UserKind(Kind):
 
     def reread(self, spec):
         """The user a spec refers to, from a fresh list (after a lost or refused create)."""
-        users = self.client.get_list("/users", params={"service_user": "true" if spec.service_user else "false"})
+        users = api.list_users(self.client, service_user=bool(spec.service_user))
         return self.find(spec, users=users)
 
     # -- planning ----------------------------------------------------------------------------
@@ -541,7 +530,7 @@ class UserKind(Kind):
         if change.action == "delete":
             warnings = []
             try:
-                self.client.delete("/users/%s" % quote_segment(change.current["id"]))
+                api.delete_user(self.client, change.current["id"])
             except NetBirdAPIError as exc:
                 if exc.status != 404:
                     raise
@@ -552,12 +541,11 @@ class UserKind(Kind):
         if change.step("put"):
             user = self._put(change.current, change.step("put"))
         if change.step("invite"):
-            self.client.request("POST", "/users/%s/invite" % quote_segment(change.current["id"]), idempotent=True, expect_json=False)
+            api.resend_invite(self.client, change.current["id"])
         if change.step("password"):
             # not idempotent: once the change took effect, the same request is refused (wrong old password)
             try:
-                self.client.request("PUT", "/users/%s/password" % quote_segment(change.current["id"]), idempotent=False,
-                                    expect_json=False, body=change.step("password"))
+                api.change_password(self.client, change.current["id"], change.step("password"))
             except AmbiguousWriteError as exc:
                 exc.hint = ("The password may or may not have been changed; the request was not re-sent, since a second attempt "
                             "is refused once the first took effect: try to log in with new_password before running the task again")
@@ -566,7 +554,7 @@ class UserKind(Kind):
 
     def _put(self, current, body):
         try:
-            user = self.client.put("/users/%s" % quote_segment(current["id"]), self.groups.real_body(body))
+            user = api.update_user(self.client, current["id"], self.groups.real_body(body))
         except NetBirdAPIError as exc:
             if exc.status == 404:
                 exc.hint = "%s was deleted by someone else after it was read" % user_label(current)
@@ -580,7 +568,7 @@ class UserKind(Kind):
         spec = change.spec
         warnings = []
         try:
-            created = self.client.post("/users", self.groups.real_body(change.step("create")))
+            created = api.create_user(self.client, self.groups.real_body(change.step("create")))
         except AmbiguousWriteError as exc:
             # Timeout, reset, 502-504 or an unreadable answer: the server may or may not have created the user.
             created = self.reread(spec)
