@@ -14,9 +14,10 @@ from __future__ import annotations
 from ansible_collections.netbird_ops.netbird.plugins.module_utils import _resources as api
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import AmbiguousWriteError, NetBirdAPIError, NetBirdInputError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._audit import state_reported, with_state
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import Change, Kind, Outcome
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import Change, Kind, Outcome, Spec
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._task import module_runner
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import UserKind, email_problem, public_user
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._rules import email_problem
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import UserKind, public_user
 
 
 def approval_argument_spec():
@@ -34,19 +35,14 @@ def approval_argument_spec():
 APPROVAL_RULES = dict(mutually_exclusive=[("user_id", "email", "emails")])
 
 
-class ApprovalSpec:
-    """Which users the task acts on; the rules the argument spec cannot express (all_pending is a bool)."""
+class ApprovalSpec(Spec):
+    """Which users the task acts on; the rules the argument spec cannot express (all_pending is a bool, so
+    ``required_one_of`` and ``required_by`` would count its default false as given)."""
 
-    where = None
+    keys = ("state", "user_id", "email", "emails", "all_pending", "email_domains")
 
-    def __init__(self, params):
-        self.state = params["state"]
-        self.user_id = params["user_id"]
-        self.email = params["email"]
-        self.emails = params["emails"]
-        self.all_pending = params["all_pending"]
-        self.email_domains = params["email_domains"]
-        given = [key for key in ("user_id", "email", "emails") if params[key] is not None] + (["all_pending"] if self.all_pending else [])
+    def validate(self):
+        given = [key for key in ("user_id", "email", "emails") if getattr(self, key) is not None] + (["all_pending"] if self.all_pending else [])
         if len(given) != 1:
             raise NetBirdInputError("give exactly one of user_id, email, emails or all_pending: true (got %s)" % (", ".join(given) or "none"))
         if self.email_domains is not None and not self.all_pending:
@@ -67,6 +63,9 @@ class ApprovalSpec:
     @property
     def label(self):
         return self.email or self.user_id or "pending users"
+
+    def identity(self):
+        return "approval"
 
 
 def approval_specs(params):

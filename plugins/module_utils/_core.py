@@ -15,7 +15,6 @@ it). Private to netbird_ops.netbird; not a public API.
 
 from __future__ import annotations
 
-import copy
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import (
@@ -30,61 +29,6 @@ from ansible_collections.netbird_ops.netbird.plugins.module_utils._common import
 # Past tense of every action, for summaries and "already done" lists.
 PAST = {"create": "created", "update": "updated", "delete": "deleted", "rotate": "rotated", "approve": "approved",
         "reject": "rejected", "none": "unchanged"}
-
-ROLES = ("owner", "admin", "user", "billing_admin", "auditor", "network_admin")
-
-
-# -- server rules the argument spec cannot express, once ----------------------------------------------
-
-def normalize_role(value, option="role"):
-    """A role compared case-insensitively (``ADMIN`` is ``admin``): Ansible's ``choices`` are case-sensitive."""
-    if value is None:
-        return None
-    role = str(value).strip().lower()
-    if role not in ROLES:
-        raise NetBirdInputError("%s %r is not a NetBird role; choose one of %s" % (option, value, ", ".join(ROLES)))
-    return role
-
-
-def entry_keys(spec):
-    """Option names of one batch entry: the keys of its argument spec."""
-    return tuple(spec)
-
-
-def batch_argument_spec(entry_spec, key, **extra):
-    """``entry_spec`` for single mode plus ``key`` (a list of such entries) for batch mode, mutually exclusive.
-
-    The element spec carries its own ``required_*`` / ``mutually_exclusive`` rules, so Ansible checks every element
-    the way it checks the single-mode options. Returns (argument_spec, module kwargs).
-    """
-    rules = entry_spec.pop("_rules", {})
-    spec = copy.deepcopy(entry_spec)
-    spec[key] = dict(type="list", elements="dict", options=copy.deepcopy(entry_spec), **extra)
-    spec[key].update(rules)
-    spec["batch_results"] = dict(type="str", choices=["all", "changed"], default="all")
-    spec["fail_fast"] = dict(type="bool", default=False)
-    kwargs = dict((name, list(value)) for name, value in rules.items())
-    kwargs["mutually_exclusive"] = kwargs.get("mutually_exclusive", []) + [(key, name) for name in entry_spec]
-    return spec, kwargs
-
-
-def build_specs(params, key, spec_class, duplicate):
-    """Specs from the module parameters: one in single mode, one per element of ``params[key]`` in batch mode.
-
-    ``duplicate`` words the refusal of two entries with the same ``identity()``.
-    """
-    if params.get(key) is not None:
-        specs = [spec_class(entry or {}, where="%s[%d]" % (key, index)) for index, entry in enumerate(params[key])]
-    else:
-        specs = [spec_class(dict((name, params.get(name)) for name in spec_class.keys))]
-    seen = {}
-    for spec in specs:
-        ident = spec.identity()
-        if ident in seen:
-            raise NetBirdInputError(duplicate(seen[ident], spec, ident))
-        seen[ident] = spec.where
-    return specs
-
 
 # -- what a task asks for --------------------------------------------------------------------------
 

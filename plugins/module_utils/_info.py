@@ -12,7 +12,7 @@ from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._audit import state_reported
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._common import parse_time, utcnow
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._groups import GroupResolver
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import normalize_role
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._rules import normalize_role
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._invites import list_invites, public_invite
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._tokens import add_token_lists
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import public_user, user_label
@@ -97,6 +97,8 @@ def run_user_info(nb):
     """netbird_user_info: one list (or the current user), filtered here; never a write."""
     params = dict(nb.params)
     params["role"] = normalize_role(params["role"])
+    if params.get("inactive_days") is not None and params["inactive_days"] < 0:
+        raise NetBirdInputError("inactive_days must be 0 or more, got %s" % params["inactive_days"])
     client = nb.client
     if params["current"]:
         try:
@@ -108,8 +110,6 @@ def run_user_info(nb):
             raise
     else:
         raw_users = api.list_users(client, service_user=params["service_user"])
-    if params.get("inactive_days") is not None and params["inactive_days"] < 0:
-        raise NetBirdInputError("inactive_days must be 0 or more, got %s" % params["inactive_days"])
     now = utcnow()
     verdicts = [(u, matches(u, params)) for u in raw_users]
     login = dict((id(u), login_matches(u, params, days_since(u.get("last_login"), now))) for u, verdict in verdicts if verdict)

@@ -21,13 +21,11 @@ from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import (
     Kind,
     Outcome,
     Spec,
-    build_specs,
-    entry_keys,
-    normalize_role,
 )
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._groups import GroupResolver
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._task import module_runner
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import EMAIL_RE, UserIndex
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._rules import check_email, group_refs, normalize_role
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._task import build_specs, entry_keys, module_runner
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import UserIndex
 
 REGENERATE = ("expired", "always", "never")
 # NetBird refuses links that live less than an hour (and defaults to 72 hours)
@@ -106,17 +104,12 @@ class InviteSpec(Spec):
         if not self.email:
             self.fail("%s is required: it identifies the invite" % o("email"))
         # NetBird accepts malformed emails on invites (and sends a link nobody can use): refuse them here
-        if not EMAIL_RE.match(self.email):
-            self.fail("%s %r is not an email address" % (o("email"), self.email))
+        check_email(o("email"), self.email)
         self.role = normalize_role(self.role, o("role"))
         if self.role == "owner":
             self.fail("%s owner cannot be given to an invite (NetBird refuses it); invite the person, then transfer "
                       "ownership in a later task" % o("role"))
-        if self.auto_groups is not None:
-            for item in self.auto_groups:
-                if not isinstance(item, str) or not item.strip():
-                    self.fail("%s must contain non-empty group names or IDs, got %r" % (o("auto_groups"), item))
-            self.auto_groups = [item.strip() for item in self.auto_groups]
+        self.auto_groups = group_refs(self.auto_groups, o("auto_groups"))
         if self.expires_in is not None and self.expires_in < MIN_EXPIRES_IN:
             self.fail("%s must be at least %d seconds (one hour; NetBird refuses shorter links), got %s"
                       % (o("expires_in"), MIN_EXPIRES_IN, self.expires_in))

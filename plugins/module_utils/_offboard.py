@@ -79,9 +79,7 @@ class Policy:
                 raise NetBirdInputError("protect must contain emails or service user names, got %r" % (item,))
             self.protect.add(item.strip())
         self.protect_lower = set(p.lower() for p in self.protect)
-        if params.get("users") is None:
-            raise NetBirdInputError("exclusive needs users (the complete list of the users to keep); it offboards "
-                                    "everyone in exclusive_scope that users does not name")
+        # exclusive without users at all is refused by the argument spec (required_if)
         if not params["users"]:
             raise NetBirdInputError("exclusive with an empty users list would offboard every user in exclusive_scope=%s; "
                                     "refused: list the users to keep" % self.scope)

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from ansible_collections.netbird_ops.netbird.plugins.module_utils import _resources as api
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import AmbiguousWriteError, NetBirdAPIError, NetBirdInputError
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import Change, Kind, Outcome, Spec, build_specs
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._task import module_runner
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import EMAIL_RE
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import Change, Kind, Outcome, Spec
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._rules import check_email
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._task import build_specs, module_runner
 
 PASSWORD_MIN, PASSWORD_MAX = 8, 72
 PAT_WARNING = ("the server finished the setup but returned no personal access token although create_pat is true: start the "
@@ -40,8 +40,7 @@ class SetupSpec(Spec):
     label = "the setup"
 
     def validate(self):
-        if self.email is not None and not EMAIL_RE.match(self.email):
-            self.fail("email %r is not an email address" % self.email)
+        check_email("email", self.email)
         length = len(self.password or "")
         if self.password is not None and not PASSWORD_MIN <= length <= PASSWORD_MAX:
             # the length only: the password itself never appears in a message

@@ -3,13 +3,57 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""From a task to one run of the engine: the only place that reads the module's parameters for the runner.
-
-Private to netbird_ops.netbird; not a public API."""
+"""From a task to one run of the engine: argument specs of batch modules, specs from the parameters, and the
+``run(nb)`` that hands a BatchRunner everything it needs. The only place between a module's parameters and the
+engine. Private to netbird_ops.netbird; not a public API."""
 
 from __future__ import annotations
 
+import copy
+
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import BatchRunner
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import NetBirdInputError
+
+
+def entry_keys(spec):
+    """Option names of one batch entry: the keys of its argument spec."""
+    return tuple(spec)
+
+
+def batch_argument_spec(entry_spec, key, **extra):
+    """``entry_spec`` for single mode plus ``key`` (a list of such entries) for batch mode, mutually exclusive.
+
+    The element spec carries its own ``required_*`` / ``mutually_exclusive`` rules, so Ansible checks every element
+    the way it checks the single-mode options. Returns (argument_spec, module kwargs).
+    """
+    rules = entry_spec.pop("_rules", {})
+    spec = copy.deepcopy(entry_spec)
+    spec[key] = dict(type="list", elements="dict", options=copy.deepcopy(entry_spec), **extra)
+    spec[key].update(rules)
+    spec["batch_results"] = dict(type="str", choices=["all", "changed"], default="all")
+    spec["fail_fast"] = dict(type="bool", default=False)
+    kwargs = dict((name, list(value)) for name, value in rules.items())
+    kwargs["mutually_exclusive"] = kwargs.get("mutually_exclusive", []) + [(key, name) for name in entry_spec]
+    return spec, kwargs
+
+
+def build_specs(params, key, spec_class, duplicate):
+    """Specs from the module parameters: one in single mode, one per element of ``params[key]`` in batch mode.
+
+    ``duplicate`` words the refusal of two entries with the same ``identity()``.
+    """
+    if params.get(key) is not None:
+        specs = [spec_class(entry or {}, where="%s[%d]" % (key, index)) for index, entry in enumerate(params[key])]
+    else:
+        specs = [spec_class(dict((name, params.get(name)) for name in spec_class.keys))]
+    seen = {}
+    for spec in specs:
+        ident = spec.identity()
+        if ident in seen:
+            raise NetBirdInputError(duplicate(seen[ident], spec, ident))
+        seen[ident] = spec.where
+    return specs
+
 
 
 def module_runner(build_kind, make_specs, batch_key=None):

@@ -20,8 +20,7 @@ from ansible_collections.netbird_ops.netbird.plugins.module_utils import _resour
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import AmbiguousWriteError, NetBirdAPIError, NetBirdInputError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._common import format_time, parse_time, utcnow
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import PAST, Change, Kind, Outcome, Spec
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import build_specs, entry_keys
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._task import module_runner
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._task import build_specs, entry_keys, module_runner
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import UserKind, user_label
 
 __all__ = ["parse_time", "utcnow"]

@@ -11,8 +11,6 @@ rest. Also the one user index every family uses. Private to netbird_ops.netbird;
 
 from __future__ import annotations
 
-import re
-
 from ansible_collections.netbird_ops.netbird.plugins.module_utils import _resources as api
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import AmbiguousWriteError, NetBirdAPIError, NetBirdError, NetBirdInputError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._audit import AuditLog, state_known, state_reported, with_state
@@ -24,22 +22,12 @@ from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import (
     Kind,
     Outcome,
     Spec,
-    build_specs,
-    entry_keys,
-    normalize_role,
 )
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._groups import GroupResolver
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._task import module_runner
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._rules import check_email, group_refs, normalize_role
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._task import build_specs, entry_keys, module_runner
 
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 GROUP_MODES = ("replace", "add", "remove")
-
-
-def email_problem(option, value):
-    """Why ``value`` (given as ``option``) is not an email address, or None: the one wording of the email rule."""
-    if isinstance(value, str) and EMAIL_RE.match(value.strip()):
-        return None
-    return "%s %r is not an email address" % (option, value)
 
 
 def user_entry_argument_spec():
@@ -134,13 +122,8 @@ class UserSpec(Spec):
         self.role = normalize_role(self.role, o("role"))
         self.auto_groups_mode = self.auto_groups_mode or "replace"
         self.resend_invite = bool(self.resend_invite)
-        if self.auto_groups is not None:
-            for item in self.auto_groups:
-                if not isinstance(item, str) or not item.strip():
-                    self.fail("%s must contain non-empty group names or IDs, got %r" % (o("auto_groups"), item))
-            self.auto_groups = [item.strip() for item in self.auto_groups]
-        if self.email is not None and email_problem(o("email"), self.email):
-            self.fail(email_problem(o("email"), self.email))
+        self.auto_groups = group_refs(self.auto_groups, o("auto_groups"))
+        check_email(o("email"), self.email)
         if self.service_user:
             if self.email:
                 self.fail("%s does not apply to service users (set only %s); service users are identified by name"

@@ -488,7 +488,7 @@ peers_deleted:
   sample: {dave@example.com: 2}
 '''
 
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import batch_argument_spec
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._task import batch_argument_spec
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._module import NetBirdModule
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._offboard import exclusive_argument_spec, run_users
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import user_entry_argument_spec
@@ -499,6 +499,7 @@ def argument_spec():
     spec, rules = batch_argument_spec(user_entry_argument_spec(), "users")
     spec["create_groups"] = dict(type="bool", default=False)
     spec.update(exclusive_argument_spec())
+    rules["required_if"] = [("exclusive", True, ("users",))]
     return spec, rules
 
 

@@ -314,7 +314,7 @@ summary:
       elements: str
 '''
 
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import batch_argument_spec
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._task import batch_argument_spec
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._invites import invite_entry_argument_spec, run_invites
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._module import NetBirdModule
 

@@ -310,7 +310,7 @@ tokens:
       returned: when the batch failed
 '''
 
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import batch_argument_spec
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._task import batch_argument_spec
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._module import NetBirdModule
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._tokens import run_tokens, token_entry_argument_spec
 
