@@ -95,11 +95,17 @@ def matches(user, params):
 
 def run_user_info(nb):
     """netbird_user_info: one list (or the current user), filtered here; never a write."""
-    params = dict(nb.params)
+    return read_users(nb.client, nb.params, nb.warn)
+
+
+def read_users(client, options, warn, unreadable_tokens_warning=True):
+    """The reader of netbird_user_info and netbird_access_review: the users ``options`` select (the module's filters and
+    include_* options), with ``warn`` called for what could not be read. ``unreadable_tokens_warning``: False when the
+    caller expects other users' tokens to be unreadable (the review says so in its report)."""
+    params = dict(options)
     params["role"] = normalize_role(params["role"])
     if params.get("inactive_days") is not None and params["inactive_days"] < 0:
         raise NetBirdInputError("inactive_days must be 0 or more, got %s" % params["inactive_days"])
-    client = nb.client
     if params["current"]:
         try:
             raw_users = [api.current_user(client)]
@@ -116,22 +122,22 @@ def run_user_info(nb):
     selected = [u for u, verdict in verdicts if verdict and login[id(u)]]
     unreported_login = [user_label(u) for u, verdict in verdicts if verdict and login[id(u)] is None]
     if unreported_login:
-        nb.warn("%d user%s left out because the server does not report their last login (external-IdP stubs always say "
+        warn("%d user%s left out because the server does not report their last login (external-IdP stubs always say "
                 "never, NetBird issue #6651), so %s cannot be checked: %s"
                 % (len(unreported_login), "" if len(unreported_login) == 1 else "s",
                    "/".join(k for k in LOGIN_FILTERS if params.get(k) is not None),
                    ", ".join(sorted(unreported_login)[:5]) + (" and more" if len(unreported_login) > 5 else "")))
     unreported = [user_label(u) for u, verdict in verdicts if verdict is None]
     if unreported:
-        nb.warn("%d user%s left out because the server does not report their state (external-IdP stubs, NetBird issue #6651), "
+        warn("%d user%s left out because the server does not report their state (external-IdP stubs, NetBird issue #6651), "
                 "so %s cannot be checked: %s" % (len(unreported), "" if len(unreported) == 1 else "s",
                                                  "/".join(k for k in STATE_FILTERS if params[k] is not None),
                                                  ", ".join(sorted(unreported)[:5]) + (" and more" if len(unreported) > 5 else "")))
-    invites = read_invites(client, nb.warn) if params.get("include_invites") else None
+    invites = read_invites(client, warn) if params.get("include_invites") else None
     groups = GroupResolver(client)
     if any(u.get("auto_groups") for u in selected + (invites or [])):
         if not groups.load():
-            nb.warn("auto_groups_names are not returned: the token may not read groups (%s)" % groups.read_error)
+            warn("auto_groups_names are not returned: the token may not read groups (%s)" % groups.read_error)
     else:
         groups.seed([])
     users = []
@@ -142,9 +148,9 @@ def run_user_info(nb):
         users.append(user)
     users.sort(key=lambda u: ((u.get("email") or "").lower(), u.get("name") or "", u.get("id") or ""))
     if params["include_tokens"]:
-        add_token_lists(client, users, raw_users, nb.warn)
+        add_token_lists(client, users, raw_users, warn if unreadable_tokens_warning else None)
     if params.get("include_peers"):
-        counts = count_peers(client, nb.warn)
+        counts = count_peers(client, warn)
         if counts is not None:
             for user in users:
                 user["peers_count"] = counts.get(user.get("id"), 0)

@@ -489,7 +489,7 @@ def add_token_lists(client, users, raw_users, warn):
 
     ``users`` are the public user dicts to extend, ``raw_users`` the list they came from (to find the
     token's own user). One token list request per user whose tokens NetBird lets the token's user read;
-    the others get no ``tokens`` key, and one warning says why.
+    the others get no ``tokens`` key, and one warning says why (``warn`` None: no warning).
     """
     actor = None
     for raw in raw_users:
@@ -514,7 +514,7 @@ def add_token_lists(client, users, raw_users, warn):
                 continue
         skipped.append(user_label(target))
         reason = reason or problem
-    if skipped:
+    if skipped and warn is not None:
         shown = ", ".join(skipped[:5]) + (" and %d more" % (len(skipped) - 5) if len(skipped) > 5 else "")
         warn("tokens are not returned for %d user%s (%s): %s"
              % (len(skipped), "" if len(skipped) == 1 else "s", shown, reason))
