@@ -16,6 +16,7 @@ it). Private to netbird_ops.netbird; not a public API.
 from __future__ import annotations
 
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any, Callable, Dict, Hashable, Iterable, List, Optional, Sequence, Set, Tuple
 
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import (
     AmbiguousWriteError,
@@ -39,27 +40,27 @@ class Spec:
     Subclasses check in ``validate`` only what the argument spec cannot express.
     """
 
-    keys = ()
-    cleaned = ()
+    keys: Tuple[str, ...] = ()
+    cleaned: Tuple[str, ...] = ()
 
-    def __init__(self, entry, where=None):
+    def __init__(self, entry: Dict[str, Any], where: Optional[str] = None) -> None:
         self.where = where  # e.g. "users[2]" in batch mode, None in single mode
         for key in self.keys:
             value = entry.get(key)
             setattr(self, key, clean(value) if key in self.cleaned else value)
         self.validate()
 
-    def opt(self, name):
+    def opt(self, name: str) -> str:
         """How messages name an option: ``users[2].email`` in batch mode."""
         return "%s.%s" % (self.where, name) if self.where else name
 
-    def fail(self, text):
+    def fail(self, text: str) -> None:
         raise NetBirdInputError(text)
 
-    def validate(self):
+    def validate(self) -> None:
         """Rules between options that the argument spec cannot express."""
 
-    def identity(self):
+    def identity(self) -> Hashable:
         """A key that identifies the entry, to find duplicates in a batch before any request."""
         raise NotImplementedError
 
@@ -75,30 +76,38 @@ class Change:
     """
 
     __slots__ = ("spec", "current", "action", "request", "predicted", "warnings", "info")
+    spec: Any
+    current: Any
+    action: str
+    request: Dict[str, Any]
+    predicted: Any
+    warnings: Tuple[str, ...]
+    info: Dict[str, Any]
 
-    def __init__(self, spec, current=None, action="none", request=None, predicted=None, warnings=(), info=None):
+    def __init__(self, spec: Any, current: Any = None, action: str = "none", request: Optional[Dict[str, Any]] = None,
+                 predicted: Any = None, warnings: Iterable[str] = (), info: Optional[Dict[str, Any]] = None) -> None:
         for name, value in (("spec", spec), ("current", current), ("action", action), ("request", dict(request or {})),
                             ("predicted", predicted), ("warnings", tuple(warnings)), ("info", dict(info or {}))):
             object.__setattr__(self, name, value)
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("a Change is immutable; use evolve()")
 
-    def evolve(self, **changes):
+    def evolve(self, **changes: Any) -> "Change":
         values = dict((name, getattr(self, name)) for name in self.__slots__)
         values.update(changes)
         return Change(**values)
 
     @property
-    def changed(self):
+    def changed(self) -> bool:
         return bool(self.request)
 
     @property
-    def label(self):
+    def label(self) -> str:
         return self.info.get("label") or self.spec.label
 
     # read-only views of the request steps and facts, for kinds and tests
-    def step(self, name):
+    def step(self, name: str) -> Any:
         return self.request.get(name)
 
 
@@ -111,7 +120,8 @@ class Outcome:
     ``change`` is the change really carried out (a recovery path replaces it); ``done`` says whether every step ran.
     """
 
-    def __init__(self, change, result=None, secrets=None, warnings=(), done=True, extra=None):
+    def __init__(self, change: Change, result: Any = None, secrets: Optional[Dict[str, Any]] = None, warnings: Iterable[str] = (),
+                 done: bool = True, extra: Optional[Dict[str, Any]] = None) -> None:
         self.change = change
         self.result = result
         self.secrets = dict(secrets or {})
@@ -123,7 +133,7 @@ class Outcome:
 class ApplyError(NetBirdError):
     """A change failed after some of its steps took effect; ``outcome`` says which."""
 
-    def __init__(self, cause, outcome, message=None):
+    def __init__(self, cause: NetBirdError, outcome: Outcome, message: Optional[str] = None) -> None:
         super().__init__(message or str(cause))
         self.cause = cause
         self.outcome = outcome
@@ -140,14 +150,14 @@ class Prerequisite:
 
     label = "a prerequisite"   # how messages name it: "group 'ops' (create_groups)"
 
-    def needed_by(self, change) -> bool:
+    def needed_by(self, change: Change) -> bool:
         raise NotImplementedError
 
-    def run(self):
+    def run(self) -> Optional[str]:
         """Send the write; returns what was done (for "already done"), or raises NetBirdError."""
         raise NotImplementedError
 
-    def blocked_text(self):
+    def blocked_text(self) -> str:
         """Why a change that needs this prerequisite was not attempted, once it failed."""
         return "it needs %s, which failed" % self.label
 
@@ -167,48 +177,48 @@ class Kind:
     from the task's parameters, by ``from_params``.
     """
 
-    result_key = None      # key of the batch result list ("users", "tokens")
+    result_key = ""        # key of the batch result list ("users", "tokens")
     concurrent = False     # True: apply() is safe to call from several threads for changes in different lanes
     list_result = False    # True: the result is always the list (as in batch mode)
-    single_keys = ()       # keys of an entry copied to the result in single mode
+    single_keys: Tuple[str, ...] = ()  # keys of an entry copied to the result in single mode
 
-    def __init__(self, client, check_mode=False):
+    def __init__(self, client: Any, check_mode: bool = False) -> None:
         self.client = client
         self.check_mode = check_mode   # planning may differ (a warning instead of a refusal); apply never runs in it
-        self.warnings = []             # warnings about the run as a whole (not about one change)
+        self.warnings: List[str] = []  # warnings about the run as a whole (not about one change)
 
     @classmethod
-    def from_params(cls, client, params, check_mode=False):
+    def from_params(cls, client: Any, params: Dict[str, Any], check_mode: bool = False) -> "Kind":
         """The kind for one task, built once from its parameters."""
         return cls(client, check_mode=check_mode)
 
     # -- planning (helpers of the default plan_all) --------------------------------------------------
-    def prepare(self, specs):
+    def prepare(self, specs: Sequence[Spec]) -> None:
         """Read what planning needs (one list call), before the first plan."""
 
-    def plan(self, spec):
+    def plan(self, spec: Any) -> Change:
         raise NotImplementedError
 
     # -- the contract ----------------------------------------------------------------------------------
-    def plan_all(self, specs):
+    def plan_all(self, specs: Sequence[Any]) -> List[Change]:
         self.prepare(specs)
         return [self.plan(spec) for spec in specs]
 
-    def prerequisites(self, changes):
+    def prerequisites(self, changes: Sequence[Change]) -> List[Prerequisite]:
         """Writes that some changes need first (``Prerequisite``); none by default."""
         return []
 
-    def phases(self, changes):
+    def phases(self, changes: Sequence[Change]) -> List[Tuple[Any, List[int]]]:
         """[(stage, [indexes])]: the order in which changes are handled. One pass, in input order, by default.
 
         A change in several stages (a token rotation: create, then delete) is not handled in a later stage once an
         earlier one failed."""
         return [(None, list(range(len(changes))))]
 
-    def apply(self, change, stage=None, previous=None):
+    def apply(self, change: Change, stage: Any = None, previous: Optional[Outcome] = None) -> Outcome:
         raise NotImplementedError
 
-    def lane(self, change):
+    def lane(self, change: Change) -> Hashable:
         """Changes in the same lane never run at the same time (default: the resource as read, else the spec).
 
         ``EXCLUSIVE``: the change runs alone, after every earlier change of its stage and before every later one.
@@ -216,30 +226,31 @@ class Kind:
         current = change.current if isinstance(change.current, dict) else {}
         return current.get("id") or ("new", change.spec.identity())
 
-    def predict(self, change):
+    def predict(self, change: Change) -> Outcome:
         return Outcome(change, change.predicted)
 
-    def view(self, change, outcome, partial=False):
+    def view(self, change: Change, outcome: Outcome, partial: bool = False) -> Optional[Dict[str, Any]]:
         """One result entry (None: not listed). ``partial``: a write failed, so show what is really there."""
         raise NotImplementedError
 
-    def diff(self, change, outcome):
+    def diff(self, change: Change, outcome: Optional[Outcome]) -> Optional[Dict[str, Any]]:
         return None
 
-    def done_text(self, change, outcome, stage=None):
+    def done_text(self, change: Change, outcome: Outcome, stage: Any = None) -> Optional[str]:
         """What a successful apply did, for "already done" (None: nothing to report at this stage)."""
         return "%s %s" % (PAST.get(change.action, change.action), change.label)
 
-    def failure_text(self, change, outcome, stage, exc):
+    def failure_text(self, change: Change, outcome: Optional[Outcome], stage: Any, exc: NetBirdError) -> str:
         return "%s: %s" % (change.label, exc)
 
-    def finish(self, result, entries, changes, outcomes):
+    def finish(self, result: Dict[str, Any], entries: List[Dict[str, Any]], changes: Sequence[Change],
+               outcomes: Dict[int, Outcome]) -> None:
         """Add kind-specific keys (a summary) to the result."""
 
 
 # -- the runner --------------------------------------------------------------------------------------
 
-def partial_failure_message(head, done, rest, story):
+def partial_failure_message(head: str, done: Sequence[str], rest: Sequence[str], story: bool) -> str:
     """The one wording of a failure part-way: what failed, what was already done, what was not attempted."""
     if not story:
         return head
@@ -249,7 +260,7 @@ def partial_failure_message(head, done, rest, story):
     return text
 
 
-def stops_the_batch(exc):
+def stops_the_batch(exc: NetBirdError) -> Optional[str]:
     """Why no later write can succeed after ``exc`` (the token rejected, the server out of reach), or None.
 
     Such a failure ends the batch as ``fail_fast`` does, even without it: every later request would fail the same way
@@ -271,12 +282,12 @@ class _Inline:
     """The executor of width 1: runs each change when it is submitted, in this thread."""
 
     @staticmethod
-    def submit(func, *args):
-        future = Future()
+    def submit(func: Callable[..., Any], *args: Any) -> "Future[Any]":
+        future: "Future[Any]" = Future()
         future.set_result(func(*args))
         return future
 
-    def shutdown(self, wait=True):
+    def shutdown(self, wait: bool = True) -> None:
         pass
 
 
@@ -305,14 +316,15 @@ class BatchRunner:
     any write: they are not loop failures.
     """
 
-    def __init__(self, kind, width=1, flow=None, check_mode=False, diff_mode=False, warn=None, batch=False,
-                 only_changed=False, fail_fast=False):
+    def __init__(self, kind: Kind, width: int = 1, flow: Any = None, check_mode: bool = False, diff_mode: bool = False,
+                 warn: Optional[Callable[[str], None]] = None, batch: bool = False, only_changed: bool = False,
+                 fail_fast: bool = False) -> None:
         self.kind = kind
         self.width = max(1, int(width or 1)) if kind.concurrent else 1
         self.flow = flow if self.width > 1 else None
         self.check_mode = check_mode
         self.diff_mode = diff_mode
-        self.warn = warn or (lambda text: None)
+        self.warn: Callable[[str], None] = warn or (lambda text: None)
         self.batch = batch
         # batch_results=changed: the result lists only the entries that changed (or would, in check mode); the
         # summary still names every entry. At 10,000 entries the full list is most of what the module returns and
@@ -320,18 +332,18 @@ class BatchRunner:
         self.only_changed = only_changed
         self.fail_fast = fail_fast
         # the run's state
-        self.changes = []
-        self.outcomes = {}      # index -> Outcome (of the last stage that ran, or of the failure)
-        self.done = []          # what was done, in order ("created alice@example.com")
-        self.finished = set()   # indexes whose every step ran
-        self.touched = set()    # indexes with at least one write that took effect
-        self.failed = {}        # index -> the entry's one-line error
-        self.failures = []      # every failure's text, in the order reported (prerequisites first)
-        self.skipped = {}       # index -> why it was not attempted (a failed dependency)
-        self.stopped = None     # why no new write starts any more (fail_fast, or a failure that stops the batch)
+        self.changes: List[Change] = []
+        self.outcomes: Dict[int, Outcome] = {}      # index -> Outcome (of the last stage that ran, or of the failure)
+        self.done: List[str] = []          # what was done, in order ("created alice@example.com")
+        self.finished: Set[int] = set()   # indexes whose every step ran
+        self.touched: Set[int] = set()    # indexes with at least one write that took effect
+        self.failed: Dict[int, str] = {}        # index -> the entry's one-line error
+        self.failures: List[str] = []      # every failure's text, in the order reported (prerequisites first)
+        self.skipped: Dict[int, str] = {}       # index -> why it was not attempted (a failed dependency)
+        self.stopped: Optional[str] = None     # why no new write starts any more (fail_fast, or a failure that stops the batch)
 
     # -- the run -------------------------------------------------------------------------------------------
-    def run(self, specs):
+    def run(self, specs: Sequence[Any]) -> Dict[str, Any]:
         self.changes = self.kind.plan_all(specs)
         self._warn(self.kind.warnings)
         for change in self.changes:
@@ -350,19 +362,19 @@ class BatchRunner:
             raise OperationFailed(self._message(), self._result(partial=True))
         return self._result()
 
-    def _warn(self, warnings):
+    def _warn(self, warnings: Iterable[str]) -> None:
         for warning in warnings:
             self.warn(warning)
 
-    def _due(self, index):
+    def _due(self, index: int) -> bool:
         return self.changes[index].changed and index not in self.failed and index not in self.skipped
 
-    def _stop_after(self, exc):
+    def _stop_after(self, exc: NetBirdError) -> None:
         """After a failure: no new write starts with fail_fast, or when no later write can succeed."""
         if self.stopped is None:
             self.stopped = stops_the_batch(exc) or ("fail_fast: no new write starts after the first failure" if self.fail_fast else None)
 
-    def _prerequisites(self):
+    def _prerequisites(self) -> None:
         for prerequisite in self.kind.prerequisites(self.changes):
             needers = [i for i in range(len(self.changes)) if self._due(i) and prerequisite.needed_by(self.changes[i])]
             if not needers or self.stopped:
@@ -378,14 +390,14 @@ class BatchRunner:
             if text:
                 self.done.append(text)
 
-    def _stage(self, stage, todo):
+    def _stage(self, stage: Any, todo: List[int]) -> None:
         """Apply one stage's changes, at most ``width`` in flight, never two of one lane; record them in input order."""
         lanes = dict((index, self.kind.lane(self.changes[index])) for index in todo)
         pending = list(todo)
-        busy = set()        # lanes in flight
-        running = {}        # future -> index
-        results = {}        # index -> ("ok", outcome) | ("error", exc)
-        executor = ThreadPoolExecutor(max_workers=self.width) if self.width > 1 else _Inline()
+        busy: Set[Hashable] = set()                  # lanes in flight
+        running: Dict["Future[Any]", int] = {}     # future -> index
+        results: Dict[int, Tuple[str, Any]] = {}     # index -> ("ok", outcome) | ("error", exc)
+        executor: Any = ThreadPoolExecutor(max_workers=self.width) if self.width > 1 else _Inline()
         try:
             while running or (pending and not self.stopped):
                 while pending and not self.stopped and len(running) < self.width and (self.flow is None or self.flow.can_start()):
@@ -414,7 +426,7 @@ class BatchRunner:
             else:
                 self._record_failure(index, stage, value)
 
-    def _work(self, index, stage):
+    def _work(self, index: int, stage: Any) -> Tuple[str, Any]:
         """Apply one change (in a worker thread at width > 1): only kind.apply runs here, the runner's state is not touched."""
         try:
             return ("ok", self.kind.apply(self.changes[index], stage, self.outcomes.get(index)))
@@ -425,7 +437,7 @@ class BatchRunner:
                 self.flow.release()
 
     @staticmethod
-    def _next_ready(pending, lanes, busy, running):
+    def _next_ready(pending: List[int], lanes: Dict[int, Hashable], busy: Set[Hashable], running: Dict[Any, int]) -> Optional[int]:
         """The first pending change that may start now: its lane idle, no EXCLUSIVE change skipped or running."""
         if EXCLUSIVE in busy:
             return None
@@ -436,7 +448,7 @@ class BatchRunner:
                 return index
         return None
 
-    def _record(self, index, stage, outcome):
+    def _record(self, index: int, stage: Any, outcome: Outcome) -> None:
         self.outcomes[index] = outcome
         self._warn(outcome.warnings)
         outcome.warnings = []
@@ -447,7 +459,7 @@ class BatchRunner:
         if text:
             self.done.append(text)
 
-    def _record_failure(self, index, stage, exc):
+    def _record_failure(self, index: int, stage: Any, exc: NetBirdError) -> None:
         if isinstance(exc, ApplyError):
             self.outcomes[index] = exc.outcome
             self.touched.add(index)  # some of its steps took effect
@@ -460,7 +472,7 @@ class BatchRunner:
         self.failed[index] = text
         self.failures.append(text)
 
-    def _not_attempted(self, index):
+    def _not_attempted(self, index: int) -> Optional[str]:
         """Why a change to be written was not attempted (None: it was, or needed nothing)."""
         if index in self.skipped:
             return self.skipped[index]
@@ -468,11 +480,11 @@ class BatchRunner:
             return self.stopped or "the batch stopped"
         return None
 
-    def _message(self):
+    def _message(self) -> str:
         head = self.failures[0]
         if len(self.failures) > 1:
             head += "; also failed: %s" % "; ".join(self.failures[1:])
-        rest = []
+        rest: List[str] = []
         for index, change in enumerate(self.changes):
             why = self._not_attempted(index)
             if why is not None:
@@ -480,10 +492,10 @@ class BatchRunner:
         return partial_failure_message(head, self.done, rest, self.batch or len(self.changes) > 1 or len(self.failures) > 1)
 
     # -- the result ----------------------------------------------------------------------------------------
-    def _result(self, partial=False):
-        entries = []     # every entry: the summary names them all
-        listed = []      # the entries the result lists (batch_results=changed: the changed ones, and failures)
-        diffs = []
+    def _result(self, partial: bool = False) -> Dict[str, Any]:
+        entries: List[Dict[str, Any]] = []     # every entry: the summary names them all
+        listed: List[Dict[str, Any]] = []      # the entries the result lists (batch_results=changed: the changed ones, and failures)
+        diffs: List[Dict[str, Any]] = []
         for index, change in enumerate(self.changes):
             outcome = self.outcomes.get(index)
             if outcome is None:
@@ -508,7 +520,7 @@ class BatchRunner:
                 diff = self.kind.diff(outcome.change, outcome)
                 if diff is not None:
                     diffs.append(diff)
-        result = {"changed": any(entry.get("changed") for entry in entries)}
+        result: Dict[str, Any] = {"changed": any(entry.get("changed") for entry in entries)}
         if self.batch or self.kind.list_result:
             result[self.kind.result_key] = listed
             if diffs:

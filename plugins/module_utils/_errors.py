@@ -9,6 +9,8 @@ Every error a user can meet carries a one-line message. Private to netbird_ops.n
 
 from __future__ import annotations
 
+from typing import Any, Dict, Optional
+
 _STATUS_REASONS = {
     400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
     409: "Conflict", 412: "Precondition Failed", 422: "Unprocessable Entity", 429: "Too Many Requests",
@@ -19,7 +21,7 @@ _STATUS_REASONS = {
 class NetBirdError(Exception):
     """Base class: every error this collection raises carries a one-line user-facing message."""
 
-    extra = None  # result keys to return with the failure (what was already done)
+    extra: Optional[Dict[str, Any]] = None  # result keys to return with the failure (what was already done)
 
 
 class OperationFailed(NetBirdError):

@@ -10,10 +10,11 @@ Private to netbird_ops.netbird; not a public API."""
 from __future__ import annotations
 
 import re
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from ansible_collections.netbird_ops.netbird.plugins.module_utils import _resources as api
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import NetBirdAPIError, NetBirdInputError
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import Prerequisite
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import Change, Prerequisite
 
 # NetBird group IDs are xids: 20 characters of base32hex in lower case.
 GROUP_ID_RE = re.compile(r"^[0-9a-v]{20}$")
@@ -22,7 +23,10 @@ ALL_GROUP_NAME = "All"
 NEW_GROUP_PREFIX = "(new group) "
 
 
-def looks_like_group_id(value):
+Group = Dict[str, Any]
+
+
+def looks_like_group_id(value: Optional[str]) -> bool:
     return bool(GROUP_ID_RE.match(value or ""))
 
 
@@ -39,23 +43,23 @@ class GroupResolver:
     Unknown IDs still fail.
     """
 
-    def __init__(self, client, create=False):
+    def __init__(self, client: Any, create: bool = False) -> None:
         self.client = client
         self.create_groups = create
-        self.planned = []
-        self.made = []      # names of the groups created in this run
-        self.created = {}   # stand-in ID -> the ID the server gave
-        self._groups = None
-        self.readable = None
-        self.read_error = None
-        self._index = None
-        self._index_of = None
+        self.planned: List[str] = []
+        self.made: List[str] = []          # names of the groups created in this run
+        self.created: Dict[str, Any] = {}  # stand-in ID -> the ID the server gave
+        self._groups: Optional[List[Group]] = None
+        self.readable: Optional[bool] = None
+        self.read_error: Optional[NetBirdAPIError] = None
+        self._index: Optional[Tuple[Dict[Any, Group], Dict[Any, List[Group]]]] = None
+        self._index_of: Optional[List[Group]] = None
 
     @property
-    def loaded(self):
+    def loaded(self) -> bool:
         return self._groups is not None
 
-    def load(self, required=False):
+    def load(self, required: bool = False) -> bool:
         """Fetch the group list once. Returns True when groups are readable."""
         if self._groups is None and self.readable is None:
             try:
@@ -66,38 +70,38 @@ class GroupResolver:
                     raise
                 self.readable = False
                 self.read_error = exc
-        if required and not self.readable:
+        if required and not self.readable and self.read_error is not None:
             raise self.read_error
         return bool(self.readable)
 
-    def seed(self, groups):
+    def seed(self, groups: Optional[Iterable[Group]]) -> None:
         """Use an already fetched group list (tests, or a caller that had to read it anyway)."""
         self._groups = list(groups or [])
         self.readable = True
 
     @property
-    def groups(self):
+    def groups(self) -> List[Group]:
         return self._groups or []
 
-    def _indexes(self):
+    def _indexes(self) -> Tuple[Dict[Any, Group], Dict[Any, List[Group]]]:
         """(groups by ID, groups by name), built once per group list: a batch resolves in O(users + groups)."""
         groups = self.groups
         if self._index is None or self._index_of is not groups:
-            by_name = {}
+            by_name: Dict[Any, List[Group]] = {}
             for group in groups:
                 by_name.setdefault(group.get("name"), []).append(group)
             self._index = (dict((g.get("id"), g) for g in groups), by_name)
             self._index_of = groups
         return self._index
 
-    def by_id(self):
+    def by_id(self) -> Dict[Any, Group]:
         return self._indexes()[0]
 
-    def needs_lookup(self, values):
+    def needs_lookup(self, values: Optional[Iterable[str]]) -> bool:
         """True when resolving ``values`` requires the group list (some entry is not an ID)."""
         return any(not looks_like_group_id(v) for v in values or [])
 
-    def to_ids(self, values, option="auto_groups", create=True):
+    def to_ids(self, values: Optional[Iterable[Any]], option: str = "auto_groups", create: bool = True) -> Optional[List[str]]:
         """Resolve names or IDs to a sorted list of IDs, or raise NetBirdInputError.
 
         ``create=False`` refuses unknown names even under ``create_groups`` (a group to remove is never made)."""
@@ -118,7 +122,7 @@ class GroupResolver:
                     % (option, ", ".join(sorted(names)), self.read_error))
             return sorted(set(cleaned))
         ids_index, names_index = self._indexes()
-        result = set()
+        result: Set[Any] = set()
         unknown = []
         for value in cleaned:
             if value in ids_index:
@@ -144,7 +148,7 @@ class GroupResolver:
                                     % (option, "s" if len(unknown) > 1 else "", ", ".join(repr(u) for u in unknown), hint))
         return sorted(result)
 
-    def _plan_group(self, name):
+    def _plan_group(self, name: str) -> Group:
         """A group the runner will make (``prerequisites``); until then a stand-in in the list (so names and diffs show it)."""
         group = {"id": NEW_GROUP_PREFIX + name, "name": name, "issued": "api", "peers_count": 0}
         self.planned.append(name)
@@ -152,11 +156,11 @@ class GroupResolver:
         self._index = None
         return group
 
-    def prerequisites(self, changes):
+    def prerequisites(self, changes: Sequence[Change]) -> List[Prerequisite]:
         """The groups ``create_groups`` planned, as prerequisites of the changes that use them (one POST each)."""
         return [NewGroup(self, name) for name in self.planned if NEW_GROUP_PREFIX + name not in self.created]
 
-    def create(self, name):
+    def create(self, name: str) -> str:
         """Create one planned group; returns its name. The new group joins the list under its real ID."""
         group = api.create_group(self.client, name)
         real = (group or {}).get("id")
@@ -168,46 +172,47 @@ class GroupResolver:
             self._index = None
         return name
 
-    def real_body(self, body):
+    def real_body(self, body: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
         """A request body with the stand-in IDs of groups made by create_groups replaced by their real IDs."""
         if not body or "auto_groups" not in body:
             return body
         return dict(body, auto_groups=self.real(body["auto_groups"]))
 
-    def report(self, result, check_mode=False):
+    def report(self, result: Dict[str, Any], check_mode: bool = False) -> None:
         """``groups_created`` of a result, when create_groups is on: planned (check mode) or really made."""
         if self.create_groups:
             result["groups_created"] = list(self.planned if check_mode else self.made)
 
-    def real(self, ids):
+    def real(self, ids: Optional[List[str]]) -> Optional[List[str]]:
         """``ids`` with every stand-in replaced by the ID of the group made for it."""
         if ids is None or not self.created:
             return ids
         return sorted(self.created.get(i, i) for i in ids)
 
-    def to_names(self, ids):
+    def to_names(self, ids: Optional[Iterable[str]]) -> Optional[List[str]]:
         """Group names for IDs (an ID without a known group keeps its ID); None when unreadable."""
         if not self.readable:
             return None
         index = self.by_id()
-        return sorted(index[i].get("name") if i in index else i for i in ids or [])
+        names: List[Any] = [index[i].get("name") if i in index else i for i in ids or []]
+        return sorted(names)
 
 
 class NewGroup(Prerequisite):
     """One group that create_groups makes before the first change that names it."""
 
-    def __init__(self, resolver, name):
+    def __init__(self, resolver: GroupResolver, name: str) -> None:
         self.resolver = resolver
         self.name = name
         self.stand_in = NEW_GROUP_PREFIX + name
         self.label = "creating group %r (create_groups)" % name
 
-    def needed_by(self, change):
+    def needed_by(self, change: Change) -> bool:
         return any(isinstance(body, dict) and self.stand_in in (body.get("auto_groups") or ())
                    for body in change.request.values())
 
-    def run(self):
+    def run(self) -> str:
         return "created group %s" % self.resolver.create(self.name)
 
-    def blocked_text(self):
+    def blocked_text(self) -> str:
         return "its group %r could not be created (create_groups)" % self.name

@@ -10,17 +10,18 @@ engine. Private to netbird_ops.netbird; not a public API."""
 from __future__ import annotations
 
 import copy
+from typing import Any, Callable, Dict, List, Optional, Tuple, Type
 
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import BatchRunner
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import BatchRunner, Kind, Spec
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import NetBirdInputError
 
 
-def entry_keys(spec):
+def entry_keys(spec: Dict[str, Any]) -> Tuple[str, ...]:
     """Option names of one batch entry: the keys of its argument spec."""
     return tuple(spec)
 
 
-def batch_argument_spec(entry_spec, key, **extra):
+def batch_argument_spec(entry_spec: Dict[str, Any], key: str, **extra: Any) -> Tuple[Dict[str, Any], Dict[str, List[Any]]]:
     """``entry_spec`` for single mode plus ``key`` (a list of such entries) for batch mode, mutually exclusive.
 
     The element spec carries its own ``required_*`` / ``mutually_exclusive`` rules, so Ansible checks every element
@@ -37,29 +38,33 @@ def batch_argument_spec(entry_spec, key, **extra):
     return spec, kwargs
 
 
-def build_specs(params, key, spec_class, duplicate):
+def build_specs(params: Dict[str, Any], key: Optional[str], spec_class: Type[Spec],
+                duplicate: Optional[Callable[[Any, Spec, Any], str]]) -> List[Spec]:
     """Specs from the module parameters: one in single mode, one per element of ``params[key]`` in batch mode.
 
     ``duplicate`` words the refusal of two entries with the same ``identity()``.
     """
-    if params.get(key) is not None:
+    if key is not None and params.get(key) is not None:
         specs = [spec_class(entry or {}, where="%s[%d]" % (key, index)) for index, entry in enumerate(params[key])]
     else:
         specs = [spec_class(dict((name, params.get(name)) for name in spec_class.keys))]
-    seen = {}
+    seen: Dict[Any, Any] = {}
     for spec in specs:
         ident = spec.identity()
-        if ident in seen:
+        if ident in seen and duplicate is not None:
             raise NetBirdInputError(duplicate(seen[ident], spec, ident))
         seen[ident] = spec.where
     return specs
 
 
+KindBuilder = Callable[..., Kind]   # (client, params, check_mode=...) -> Kind, usually SomeKind.from_params
 
-def module_runner(build_kind, make_specs, batch_key=None):
+
+def module_runner(build_kind: KindBuilder, make_specs: Callable[[Dict[str, Any]], List[Any]],
+                  batch_key: Optional[str] = None) -> Callable[[Any], Dict[str, Any]]:
     """The ``run(nb)`` of a module: specs from the parameters, one kind (``build_kind(client, params, check_mode)``,
     usually ``SomeKind.from_params``), one BatchRunner handed everything it needs."""
-    def run(nb):
+    def run(nb: Any) -> Dict[str, Any]:
         params = nb.params
         specs = make_specs(params)
         kind = build_kind(nb.client, params, check_mode=nb.check_mode)
