@@ -26,12 +26,13 @@ READ = dict(dict((key, None) for key in ("user_id", "email", "name", "role", "st
             current=False, include_tokens=True, include_peers=True)
 
 
-def review_argument_spec():
+def argument_spec():
+    """netbird_access_review's options (the connection options aside), and no rules between them."""
     return dict(
         dest=dict(type="path", required=True),
         inactive_days=dict(type="int", default=90),
         token_days=dict(type="int", default=30, no_log=False),
-    )
+    ), {}
 
 
 def label(user):
