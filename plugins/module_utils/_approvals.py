@@ -11,6 +11,8 @@ never taken for pending (or not pending) on the stub's word. Private to netbird_
 
 from __future__ import annotations
 
+from typing import Any, Dict, List, Optional
+
 from ansible_collections.netbird_ops.netbird.plugins.module_utils import _resources as api
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import AmbiguousWriteError, NetBirdAPIError, NetBirdInputError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._audit import state_reported, with_state
@@ -40,6 +42,12 @@ class ApprovalSpec(Spec):
     ``required_one_of`` and ``required_by`` would count its default false as given)."""
 
     keys = ("state", "user_id", "email", "emails", "all_pending", "email_domains")
+    state: str
+    user_id: Optional[str]
+    email: Optional[str]
+    emails: Optional[List[str]]
+    all_pending: bool
+    email_domains: Optional[List[str]]
 
     def validate(self):
         given = [key for key in ("user_id", "email", "emails") if getattr(self, key) is not None] + (["all_pending"] if self.all_pending else [])
@@ -211,9 +219,11 @@ class ApprovalKind(Kind):
 
     def diff(self, change, outcome=None):
         user = change.current
-        before = {"state": "present", "email": user.get("email"), "pending_approval": True, "blocked": bool(user.get("is_blocked"))}
+        before: Dict[str, Any] = {"state": "present", "email": user.get("email"), "pending_approval": True,
+                                  "blocked": bool(user.get("is_blocked"))}
         if change.info.get("peers") is not None:
             before["peers"] = change.info["peers"]
+        after: Dict[str, Any]
         if change.action == "reject":
             after = {"state": "absent"}
         else:

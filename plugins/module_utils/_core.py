@@ -16,7 +16,7 @@ it). Private to netbird_ops.netbird; not a public API.
 from __future__ import annotations
 
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import Any, Callable, Dict, Hashable, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, Hashable, Iterable, List, NoReturn, Optional, Sequence, Set, Tuple
 
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import (
     AmbiguousWriteError,
@@ -54,7 +54,7 @@ class Spec:
         """How messages name an option: ``users[2].email`` in batch mode."""
         return "%s.%s" % (self.where, name) if self.where else name
 
-    def fail(self, text: str) -> None:
+    def fail(self, text: str) -> NoReturn:
         raise NetBirdInputError(text)
 
     def validate(self) -> None:

@@ -172,7 +172,7 @@ class GroupResolver:
             self._index = None
         return name
 
-    def real_body(self, body: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+    def real_body(self, body: Dict[str, Any]) -> Dict[str, Any]:
         """A request body with the stand-in IDs of groups made by create_groups replaced by their real IDs."""
         if not body or "auto_groups" not in body:
             return body

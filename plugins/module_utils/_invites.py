@@ -13,6 +13,8 @@ Private to netbird_ops.netbird; not a public API.
 
 from __future__ import annotations
 
+from typing import Any, Dict, List, Optional
+
 from ansible_collections.netbird_ops.netbird.plugins.module_utils import _resources as api
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import AmbiguousWriteError, NetBirdAPIError, NetBirdInputError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import (
@@ -91,6 +93,13 @@ class InviteSpec(Spec):
 
     keys = INVITE_ENTRY_KEYS
     cleaned = ("email", "name", "role")
+    state: str
+    email: str
+    name: Optional[str]
+    role: Optional[str]
+    auto_groups: Optional[List[str]]
+    expires_in: Optional[int]
+    regenerate: str
 
     @property
     def label(self):
@@ -226,7 +235,7 @@ class InviteKind(Kind):
 
     # -- applying ----------------------------------------------------------------------------
     def apply(self, change, stage=None, previous=None):
-        warnings = []
+        warnings: List[str] = []
         if change.step("delete"):
             self._delete(change, warnings)
             if change.action == "delete":
@@ -313,7 +322,7 @@ class InviteKind(Kind):
     def finish(self, result, entries, changes, outcomes):
         self.groups.report(result, self.check_mode)
         if self.result_key in result:
-            summary = dict((key, []) for key in ("invited", "reinvited", "regenerated", "deleted", "unchanged", "user_exists"))
+            summary: Dict[str, List[Any]] = dict((key, []) for key in ("invited", "reinvited", "regenerated", "deleted", "unchanged", "user_exists"))
             names = {"create": "invited", "replace": "reinvited", "regenerate": "regenerated", "delete": "deleted"}
             for entry in entries:
                 if entry.get("failed"):

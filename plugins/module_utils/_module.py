@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import platform
+from typing import Set
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
@@ -46,7 +47,7 @@ CONNECTION_OPTIONS = frozenset(connection_argument_spec())
 
 def _secret_values(spec, params):
     """Values of the no_log options (suboptions included) in ``params``, as Ansible's no_log scan would find them."""
-    found = set()
+    found: Set[str] = set()
     if not isinstance(params, dict):
         return found
     for name, option in spec.items():

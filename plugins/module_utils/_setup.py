@@ -11,6 +11,8 @@ Private to netbird_ops.netbird; not a public API.
 
 from __future__ import annotations
 
+from typing import Optional
+
 from ansible_collections.netbird_ops.netbird.plugins.module_utils import _resources as api
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import AmbiguousWriteError, NetBirdAPIError, NetBirdInputError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import Change, Kind, Outcome, Spec
@@ -37,6 +39,11 @@ def setup_argument_spec():
 class SetupSpec(Spec):
     keys = tuple(setup_argument_spec())
     cleaned = ("email", "name")
+    email: Optional[str]
+    name: Optional[str]
+    password: Optional[str]
+    create_pat: bool
+    pat_expire_in: Optional[int]
     label = "the setup"
 
     def validate(self):

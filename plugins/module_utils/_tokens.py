@@ -15,6 +15,7 @@ the ``plain_token`` key of a result. Private to netbird_ops.netbird; not a publi
 from __future__ import annotations
 
 import datetime
+from typing import Any, Dict, List, Optional
 
 from ansible_collections.netbird_ops.netbird.plugins.module_utils import _resources as api
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import AmbiguousWriteError, NetBirdAPIError, NetBirdInputError
@@ -22,8 +23,6 @@ from ansible_collections.netbird_ops.netbird.plugins.module_utils._common import
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import PAST, Change, Kind, Outcome, Spec
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._task import build_specs, entry_keys, module_runner
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import UserKind, user_label
-
-__all__ = ["parse_time", "utcnow"]
 
 # NetBird's limits (PATMinExpireDays / PATMaxExpireDays).
 EXPIRES_MIN = 1
@@ -112,6 +111,13 @@ class TokenSpec(Spec):
 
     keys = TOKEN_ENTRY_KEYS
     cleaned = ("user_id", "user_name", "name", "token_id")
+    state: str
+    user_id: Optional[str]
+    user_name: Optional[str]
+    name: Optional[str]
+    token_id: Optional[str]
+    expires_in: Optional[int]
+    rotate_before_days: Optional[int]
 
     @property
     def owner_label(self):
@@ -155,7 +161,7 @@ class TokenSpec(Spec):
             if self.expires_in is None:
                 self.fail("%s is required with %s=present: the token's lifetime in days (%d-%d)"
                           % (o("expires_in"), o("state"), EXPIRES_MIN, EXPIRES_MAX))
-            if self.rotate_before_days is not None and self.rotate_before_days >= self.expires_in:
+            if self.rotate_before_days is not None and self.rotate_before_days >= (self.expires_in or 0):
                 self.fail("%s (%d) must be smaller than %s (%d), or every run would replace the token it just created"
                           % (o("rotate_before_days"), self.rotate_before_days, o("expires_in"), self.expires_in))
         elif not (self.name or self.token_id):
@@ -269,7 +275,7 @@ class TokenKind(Kind):
 
     # -- planning ----------------------------------------------------------------------------
     def plan(self, spec):
-        warnings = []
+        warnings: List[str] = []
         target = self.resolve_target(spec, warnings)
         info = {"target": target, "label": spec.label_for(target)}
         if target is None:
@@ -324,8 +330,8 @@ class TokenKind(Kind):
 
     def plan_all(self, specs):
         changes = super().plan_all(specs)
-        touched = {}
-        wanted = {}
+        touched: Dict[Any, Any] = {}
+        wanted: Dict[Any, Any] = {}
         for change in changes:
             target = _target_of(change) or {}
             uid = target.get("id") or target.get("name")

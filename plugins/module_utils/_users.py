@@ -11,6 +11,8 @@ rest. Also the one user index every family uses. Private to netbird_ops.netbird;
 
 from __future__ import annotations
 
+from typing import Any, Dict, List, Optional
+
 from ansible_collections.netbird_ops.netbird.plugins.module_utils import _resources as api
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import AmbiguousWriteError, NetBirdAPIError, NetBirdError, NetBirdInputError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._audit import AuditLog, state_known, state_reported, with_state
@@ -103,6 +105,18 @@ class UserSpec(Spec):
 
     keys = USER_ENTRY_KEYS
     cleaned = ("user_id", "email", "name", "role")
+    state: str
+    user_id: Optional[str]
+    email: Optional[str]
+    name: Optional[str]
+    service_user: Optional[bool]
+    role: Optional[str]
+    auto_groups: Optional[List[str]]
+    auto_groups_mode: str
+    blocked: Optional[bool]
+    resend_invite: bool
+    old_password: Optional[str]
+    new_password: Optional[str]
 
     @property
     def label(self):
@@ -170,9 +184,9 @@ class UserIndex:
 
     def __init__(self, users):
         self.users = users
-        self.by_id = {}
-        self.by_email = {}
-        self.by_service_name = {}
+        self.by_id: Dict[Any, Dict[str, Any]] = {}
+        self.by_email: Dict[str, List[Dict[str, Any]]] = {}
+        self.by_service_name: Dict[Any, List[Dict[str, Any]]] = {}
         self.regular_names = set()
         self.current = None
         for user in users:
@@ -201,7 +215,7 @@ def summarize(entries):
 
     Built here, in one pass, so that callers such as the onboarding role need no per-user templating.
     """
-    summary = dict((past, []) for past in ("created", "updated", "deleted", "unchanged"))
+    summary: Dict[str, List[Any]] = dict((past, []) for past in ("created", "updated", "deleted", "unchanged"))
     for entry in entries:
         if entry.get("user"):
             summary[PAST.get(entry.get("action"), "unchanged")].append(user_key(entry["user"]))
@@ -232,7 +246,7 @@ class UserKind(Kind):
         super().__init__(client, check_mode)
         self.groups = groups or GroupResolver(client)  # create_groups lives there
         self._users = None
-        self._peers = None
+        self._peers: Any = None   # {user id: peers}, False when unreadable
         self._index = None          # UserIndex of self._users, built on first lookup
         self.audit = AuditLog(client)  # read only when a stub user's blocked state is needed
 
@@ -293,7 +307,7 @@ class UserKind(Kind):
             return index.current
         if len(matches) > 1:
             raise NetBirdInputError("%s: %s matches %d users (%s); give %s instead"
-                                    % (spec.label, what, len(matches), ", ".join(sorted(m.get("id") for m in matches)),
+                                    % (spec.label, what, len(matches), ", ".join(sorted(str(m.get("id")) for m in matches)),
                                        spec.opt("user_id")))
         return matches[0] if matches else None
 
@@ -310,7 +324,7 @@ class UserKind(Kind):
         if self.groups.loaded or self.groups.needs_lookup(spec.auto_groups):
             # removing a group that does not exist is no reason to create it (create_groups)
             wanted = self.groups.to_ids(spec.auto_groups, option=spec.opt("auto_groups"),
-                                        create=spec.auto_groups_mode != "remove")
+                                        create=spec.auto_groups_mode != "remove") or []
         else:
             # IDs alone compare without the group list; _require_valid_ids reads it before any write.
             wanted = sorted(set(spec.auto_groups))
@@ -420,7 +434,7 @@ class UserKind(Kind):
             if blocked and (role == "owner" or cur_role == "owner"):
                 raise NetBirdInputError("%s: the owner cannot be blocked (NetBird refuses it)" % label)
 
-        request = {}
+        request: Dict[str, Any] = {}
         action = "none"
         if role != cur_role or groups != cur_groups or blocked != cur_blocked:
             if groups != cur_groups:
@@ -626,7 +640,7 @@ class UserKind(Kind):
             return None
         shown = change.current if change.spec.state == "absent" else outcome.result
         name = user_key(shown or change.current or {}) or change.spec.label
-        what = [PAST.get(outcome.change.action)] if outcome.change.action != "none" else []
+        what = [PAST.get(outcome.change.action, outcome.change.action)] if outcome.change.action != "none" else []
         if change.step("invite"):
             what.append("invite re-sent")
         if change.step("password"):
