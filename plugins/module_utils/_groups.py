@@ -15,6 +15,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 from ansible_collections.netbird_ops.netbird.plugins.module_utils import _resources as api
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import NetBirdAPIError, NetBirdInputError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import Change, Prerequisite
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._rules import group_refs
 
 # NetBird group IDs are xids: 20 characters of base32hex in lower case.
 GROUP_ID_RE = re.compile(r"^[0-9a-v]{20}$")
@@ -101,17 +102,13 @@ class GroupResolver:
         """True when resolving ``values`` requires the group list (some entry is not an ID)."""
         return any(not looks_like_group_id(v) for v in values or [])
 
-    def to_ids(self, values: Optional[Iterable[Any]], option: str = "auto_groups", create: bool = True) -> Optional[List[str]]:
+    def to_ids(self, values: Optional[List[Any]], option: str = "auto_groups", create: bool = True) -> Optional[List[str]]:
         """Resolve names or IDs to a sorted list of IDs, or raise NetBirdInputError.
 
         ``create=False`` refuses unknown names even under ``create_groups`` (a group to remove is never made)."""
-        if values is None:
+        cleaned = group_refs(values, option)
+        if cleaned is None:
             return None
-        cleaned = []
-        for value in values:
-            if value is None or not str(value).strip():
-                raise NetBirdInputError("%s contains an empty group name" % option)
-            cleaned.append(str(value).strip())
         if not self.loaded and self.readable is None:
             self.load()
         if not self.readable:
