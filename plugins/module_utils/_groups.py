@@ -212,4 +212,4 @@ class NewGroup(Prerequisite):
         return "created group %s" % self.resolver.create(self.name)
 
     def blocked_text(self) -> str:
-        return "its group %r could not be created (create_groups)" % self.name
+        return "its group %r could not be created" % self.name

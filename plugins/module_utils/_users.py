@@ -631,7 +631,7 @@ class UserKind(Kind):
             entry["password"] = outcome.secrets["password"]
         if partial:
             spec = change.spec
-            entry.update(email=spec.email, name=spec.name, user_id=spec.user_id or (change.current or {}).get("id"))
+            entry.update(email=spec.email, name=spec.name, user_id=spec.user_id or (outcome.result or change.current or {}).get("id"))
         return entry
 
     def done_text(self, change, outcome, stage=None):

@@ -431,11 +431,11 @@ def test_group_failure_skips_only_its_users_and_fail_fast_stops_everything(fail_
     assert message.startswith("creating group 'new1' (create_groups): POST /api/groups failed with HTTP 500 "
                               "Internal Server Error: injected fault; ")
     users = result["users"]
-    assert users[0]["not_attempted"] and users[0]["msg"] == "not attempted: its group 'new1' could not be created (create_groups)"
+    assert users[0]["not_attempted"] and users[0]["msg"] == "not attempted: its group 'new1' could not be created"
     if fail_fast:
         assert "nothing had been changed yet" in message and result["groups_created"] == []
         assert all(u["not_attempted"] for u in users) and sorted(world(client)[0]) == ["owner@example.com"]
-        assert message.endswith("not attempted: users[0] (a@example.com) (its group 'new1' could not be created (create_groups)), "
+        assert message.endswith("not attempted: users[0] (a@example.com) (its group 'new1' could not be created), "
                                 "users[1] (b@example.com), users[2] (c@example.com)")
     else:
         assert "already done: created group new2; created b@example.com; created c@example.com" in message
