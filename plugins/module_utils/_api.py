@@ -63,6 +63,7 @@ RETRY_STATUSES = frozenset((429, 502, 503, 504))
 NOT_PROCESSED_STATUSES = frozenset((429,))
 LOOPBACK_HOSTS = frozenset(("localhost", "127.0.0.1", "::1"))
 
+
 def normalize_base_url(api_url):
     """Return ``scheme://host[:port][/prefix]`` without a trailing ``/`` or ``/api``."""
     url = (api_url or "").strip()

@@ -31,6 +31,7 @@ from ansible_collections.netbird_ops.netbird.plugins.module_utils._common import
 PAST = {"create": "created", "update": "updated", "delete": "deleted", "rotate": "rotated", "approve": "approved",
         "reject": "rejected", "none": "unchanged"}
 
+
 # -- what a task asks for --------------------------------------------------------------------------
 
 class Spec:

@@ -123,16 +123,16 @@ def read_users(client, options, warn, unreadable_tokens_warning=True):
     unreported_login = [user_label(u) for u, verdict in verdicts if verdict and login[id(u)] is None]
     if unreported_login:
         warn("%d user%s left out because the server does not report their last login (external-IdP stubs always say "
-                "never, NetBird issue #6651), so %s cannot be checked: %s"
-                % (len(unreported_login), "" if len(unreported_login) == 1 else "s",
-                   "/".join(k for k in LOGIN_FILTERS if params.get(k) is not None),
-                   ", ".join(sorted(unreported_login)[:5]) + (" and more" if len(unreported_login) > 5 else "")))
+             "never, NetBird issue #6651), so %s cannot be checked: %s"
+             % (len(unreported_login), "" if len(unreported_login) == 1 else "s",
+                "/".join(k for k in LOGIN_FILTERS if params.get(k) is not None),
+                ", ".join(sorted(unreported_login)[:5]) + (" and more" if len(unreported_login) > 5 else "")))
     unreported = [user_label(u) for u, verdict in verdicts if verdict is None]
     if unreported:
         warn("%d user%s left out because the server does not report their state (external-IdP stubs, NetBird issue #6651), "
-                "so %s cannot be checked: %s" % (len(unreported), "" if len(unreported) == 1 else "s",
-                                                 "/".join(k for k in STATE_FILTERS if params[k] is not None),
-                                                 ", ".join(sorted(unreported)[:5]) + (" and more" if len(unreported) > 5 else "")))
+             "so %s cannot be checked: %s" % (len(unreported), "" if len(unreported) == 1 else "s",
+                                              "/".join(k for k in STATE_FILTERS if params[k] is not None),
+                                              ", ".join(sorted(unreported)[:5]) + (" and more" if len(unreported) > 5 else "")))
     invites = read_invites(client, warn) if params.get("include_invites") else None
     groups = GroupResolver(client)
     if any(u.get("auto_groups") for u in selected + (invites or [])):

@@ -95,9 +95,9 @@ def test_invite_and_setup_requests_match_the_spec(nb_emulator, spec_contract):
     kind.groups.create_groups = True
     BatchRunner(kind, batch=True).run(specs)
     BatchRunner(InviteKind(client), batch=True).run([invite(email="a@example.org", name="A", regenerate="always",
-                                                                   expires_in=3600, auto_groups=["dev", "made"]),
-                                                            invite(email="b@example.org", name="B", role="user"),
-                                                            invite(email="c@example.org", state="absent")])
+                                                            expires_in=3600, auto_groups=["dev", "made"]),
+                                                     invite(email="b@example.org", name="B", role="user"),
+                                                     invite(email="c@example.org", state="absent")])
     BatchRunner(InviteKind(client), batch=True).run([invite(email="a@example.org", state="absent")])
     seen = requests_seen(nb_emulator, spec_contract)
     assert {"GET /api/users/invites", "POST /api/users/invites", "DELETE /api/users/invites/{inviteId}",
@@ -107,8 +107,8 @@ def test_invite_and_setup_requests_match_the_spec(nb_emulator, spec_contract):
     try:
         setup = NetBirdClient(fresh.url, None, retries=0)
         answer = BatchRunner(SetupKind(setup)).run([SetupSpec({"email": "o@example.org", "name": "O",
-                                                                      "password": "Owner-Passw0rd!", "create_pat": True,
-                                                                      "pat_expire_in": 2})])
+                                                               "password": "Owner-Passw0rd!", "create_pat": True,
+                                                               "pat_expire_in": 2})])
         assert answer["personal_access_token"].startswith("nbp_")
         assert requests_seen(fresh, spec_contract) == {"GET /api/instance", "POST /api/setup"}
     finally:
