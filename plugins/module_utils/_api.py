@@ -43,6 +43,15 @@ try:
 except ImportError:  # pragma: no cover - same condition as above
     HTTPAdapter = None
 
+# the error types live in _errors; they are also importable from here, as they always were
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import (  # pylint: disable=unused-import
+    AmbiguousWriteError,
+    NetBirdAPIError,
+    NetBirdError,
+    NetBirdInputError,
+    OperationFailed,
+)
+
 COLLECTION_NAME = "netbird_ops.netbird"
 COLLECTION_VERSION = "0.1.0"
 DEFAULT_API_URL = "https://api.netbird.io"
@@ -57,70 +66,6 @@ LOOPBACK_HOSTS = frozenset(("localhost", "127.0.0.1", "::1"))
 # OpenSSL's reasons when the answer to a ClientHello is not TLS at all (a plain-http server), by OpenSSL version
 _NOT_TLS_CODES = frozenset(("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG", "UNKNOWN_PROTOCOL",
                             "HTTP_REQUEST", "HTTPS_PROXY_REQUEST"))
-
-_STATUS_REASONS = {
-    400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
-    409: "Conflict", 412: "Precondition Failed", 422: "Unprocessable Entity", 429: "Too Many Requests",
-    500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout",
-}
-
-
-class NetBirdError(Exception):
-    """Base class: every error this collection raises carries a one-line user-facing message."""
-
-    extra = None  # result keys to return with the failure (what was already done)
-
-
-class OperationFailed(NetBirdError):
-    """A multi-step operation failed part-way; ``extra`` holds the results of the steps already done."""
-
-    def __init__(self, message, extra=None):
-        self.extra = extra or {}
-        super().__init__(message)
-
-
-class NetBirdInputError(NetBirdError):
-    """The task's input is invalid; raised before any write request."""
-
-
-class NetBirdAPIError(NetBirdError):
-    """A request failed: HTTP error status, transport failure, or an unusable response body."""
-
-    def __init__(self, method, path, status=None, message=None, request_id=None, reason=None, hint=None):
-        self.method = method
-        self.path = path
-        self.status = status
-        self.message = message or ""
-        self.request_id = request_id
-        self.reason = reason
-        self.hint = hint
-        super().__init__(self.__str__())
-
-    def __str__(self):
-        if self.status is not None:
-            text = ("%s %s failed with HTTP %s %s" % (self.method, self.path, self.status, _STATUS_REASONS.get(self.status, ""))).rstrip()
-            if self.message:
-                text += ": %s" % self.message
-        else:
-            text = "%s %s failed: %s" % (self.method, self.path, self.message or self.reason or "no response")
-        if self.request_id:
-            text += " (X-Request-Id %s)" % self.request_id
-        if self.hint:
-            text += ". %s" % self.hint
-        return text
-
-    def to_dict(self):
-        return {
-            "method": self.method,
-            "path": self.path,
-            "status": self.status,
-            "message": self.message,
-            "request_id": self.request_id,
-        }
-
-
-class AmbiguousWriteError(NetBirdAPIError):
-    """A non-idempotent request may or may not have reached the server (timeout, reset, 502-504)."""
 
 
 def normalize_base_url(api_url):

@@ -11,15 +11,15 @@ never taken for pending (or not pending) on the stub's word. Private to netbird_
 
 from __future__ import annotations
 
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import (
-    AmbiguousWriteError,
-    NetBirdAPIError,
-    NetBirdInputError,
-    quote_segment,
-)
+from typing import Any, Dict, List, Optional
+
+from ansible_collections.netbird_ops.netbird.plugins.module_utils import _resources as api
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import AmbiguousWriteError, NetBirdAPIError, NetBirdInputError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._audit import state_reported, with_state
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import Change, Kind, Outcome, module_runner
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import UserKind, email_problem, public_user
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import Change, Kind, Outcome, Spec
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._task import module_runner
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._rules import email_problem
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import UserKind, public_user
 
 
 def approval_argument_spec():
@@ -30,25 +30,27 @@ def approval_argument_spec():
         emails=dict(type="list", elements="str"),
         all_pending=dict(type="bool", default=False),
         email_domains=dict(type="list", elements="str"),
+        fail_fast=dict(type="bool", default=False),
     )
 
 
 APPROVAL_RULES = dict(mutually_exclusive=[("user_id", "email", "emails")])
 
 
-class ApprovalSpec:
-    """Which users the task acts on; the rules the argument spec cannot express (all_pending is a bool)."""
+class ApprovalSpec(Spec):
+    """Which users the task acts on; the rules the argument spec cannot express (all_pending is a bool, so
+    ``required_one_of`` and ``required_by`` would count its default false as given)."""
 
-    where = None
+    keys = ("state", "user_id", "email", "emails", "all_pending", "email_domains")
+    state: str
+    user_id: Optional[str]
+    email: Optional[str]
+    emails: Optional[List[str]]
+    all_pending: bool
+    email_domains: Optional[List[str]]
 
-    def __init__(self, params):
-        self.state = params["state"]
-        self.user_id = params["user_id"]
-        self.email = params["email"]
-        self.emails = params["emails"]
-        self.all_pending = params["all_pending"]
-        self.email_domains = params["email_domains"]
-        given = [key for key in ("user_id", "email", "emails") if params[key] is not None] + (["all_pending"] if self.all_pending else [])
+    def validate(self):
+        given = [key for key in ("user_id", "email", "emails") if getattr(self, key) is not None] + (["all_pending"] if self.all_pending else [])
         if len(given) != 1:
             raise NetBirdInputError("give exactly one of user_id, email, emails or all_pending: true (got %s)" % (", ".join(given) or "none"))
         if self.email_domains is not None and not self.all_pending:
@@ -69,6 +71,9 @@ class ApprovalSpec:
     @property
     def label(self):
         return self.email or self.user_id or "pending users"
+
+    def identity(self):
+        return "approval"
 
 
 def approval_specs(params):
@@ -180,13 +185,13 @@ class ApprovalKind(Kind):
         user = change.current
         if change.action == "reject":
             try:
-                self.client.delete("/users/%s/reject" % quote_segment(user["id"]))
+                api.reject_user(self.client, user["id"])
             except NetBirdAPIError as exc:
                 if exc.status != 404:
                     raise
             return Outcome(change, None)
         try:
-            approved = self.client.post("/users/%s/approve" % quote_segment(user["id"]))
+            approved = api.approve_user(self.client, user["id"])
         except AmbiguousWriteError:
             approved = self._reread(user)
         except NetBirdAPIError as exc:
@@ -197,20 +202,16 @@ class ApprovalKind(Kind):
         return Outcome(change, approved)
 
     def _reread(self, user):
-        for current in self.client.get_list("/users", params={"service_user": "false"}):
+        for current in api.list_users(self.client, service_user=False):
             if current.get("id") == user["id"]:
                 if not current.get("pending_approval"):
                     return current
                 # still pending: the approval did not happen, so it is safe to send it again once
-                return self.client.post("/users/%s/approve" % quote_segment(user["id"]))
+                return api.approve_user(self.client, user["id"])
         raise NetBirdInputError("%s disappeared while it was being approved" % (user.get("email") or user["id"]))
 
     # -- results -----------------------------------------------------------------------------
     def view(self, change, outcome, partial=False):
-        if outcome is None:
-            if partial:
-                return None
-            outcome = self.predict(change)
         return public_user(change.current if change.action == "reject" else outcome.result, self.users.groups)
 
     def failure_text(self, change, outcome, stage, exc):
@@ -218,9 +219,11 @@ class ApprovalKind(Kind):
 
     def diff(self, change, outcome=None):
         user = change.current
-        before = {"state": "present", "email": user.get("email"), "pending_approval": True, "blocked": bool(user.get("is_blocked"))}
+        before: Dict[str, Any] = {"state": "present", "email": user.get("email"), "pending_approval": True,
+                                  "blocked": bool(user.get("is_blocked"))}
         if change.info.get("peers") is not None:
             before["peers"] = change.info["peers"]
+        after: Dict[str, Any]
         if change.action == "reject":
             after = {"state": "absent"}
         else:
@@ -228,7 +231,8 @@ class ApprovalKind(Kind):
         return {"before": before, "after": after, "before_header": change.label, "after_header": change.label}
 
     def finish(self, result, entries, changes, outcomes):
-        result["changed"] = bool(entries)
+        # an entry is a user acted on (or that would be, in check mode): its dict has no "changed" of its own
+        result["changed"] = any(not entry.get("failed") for entry in entries)
 
 
-run_approvals = module_runner(ApprovalKind, approval_specs)
+run_approvals = module_runner(ApprovalKind.from_params, approval_specs)

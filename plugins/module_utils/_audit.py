@@ -15,9 +15,12 @@ Private to netbird_ops.netbird; not a public API.
 
 from __future__ import annotations
 
+from typing import Any, Dict, List
+
 from collections import namedtuple
 
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdAPIError
+from ansible_collections.netbird_ops.netbird.plugins.module_utils import _resources as api
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import NetBirdAPIError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._common import time_key
 
 # Events that set the blocked state: code -> blocked afterwards. Approving unblocks a pending user.
@@ -76,11 +79,11 @@ class AuditLog:
         if self.loaded:
             return
         try:
-            events = self.client.get_list("/events/audit")
+            events = api.list_events(self.client)
         except NetBirdAPIError as exc:
             self.error = exc
             return
-        by_target = {}
+        by_target: Dict[Any, List[Any]] = {}
         for event in events:
             if isinstance(event, dict) and event.get("target_id"):
                 by_target.setdefault(event["target_id"], []).append(event)
@@ -91,7 +94,7 @@ class AuditLog:
         self._load()
         if self.error is not None:
             return UserState(None, False, "could not be read (%s)" % self.error)
-        events = self._by_target.get(user_id, [])
+        events = (self._by_target or {}).get(user_id, [])
         newest = None
         newest_key = None
         created = None

@@ -10,8 +10,12 @@ Private to netbird_ops.netbird; not a public API."""
 from __future__ import annotations
 
 import re
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdAPIError, NetBirdInputError
+from ansible_collections.netbird_ops.netbird.plugins.module_utils import _resources as api
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import NetBirdAPIError, NetBirdInputError
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import Change, Prerequisite
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._rules import group_refs
 
 # NetBird group IDs are xids: 20 characters of base32hex in lower case.
 GROUP_ID_RE = re.compile(r"^[0-9a-v]{20}$")
@@ -20,7 +24,10 @@ ALL_GROUP_NAME = "All"
 NEW_GROUP_PREFIX = "(new group) "
 
 
-def looks_like_group_id(value):
+Group = Dict[str, Any]
+
+
+def looks_like_group_id(value: Optional[str]) -> bool:
     return bool(GROUP_ID_RE.match(value or ""))
 
 
@@ -31,79 +38,77 @@ class GroupResolver:
     read groups (HTTP 403); then IDs are passed through unchecked and names cannot be used.
 
     With ``create`` (the modules' ``create_groups``), a name that no group has is planned as a new group
-    (``planned``: names, in the order met) under a stand-in ID; ``create_planned`` makes them (one
-    ``POST /api/groups`` each) before the first other write, and ``real`` maps stand-ins to the new IDs.
+    (``planned``: names, in the order met) under a stand-in ID. ``prerequisites`` hands them to the runner, which makes
+    them (one ``POST /api/groups`` each) before the first change that uses them, and does not attempt a change whose
+    group could not be made; ``real_body`` maps stand-ins to the new IDs in a request body.
     Unknown IDs still fail.
     """
 
-    def __init__(self, client, create=False):
+    def __init__(self, client: Any, create: bool = False) -> None:
         self.client = client
-        self.create = create
-        self.planned = []
-        self.created = {}   # stand-in ID -> the ID the server gave
-        self._groups = None
-        self.readable = None
-        self.read_error = None
-        self._index = None
-        self._index_of = None
+        self.create_groups = create
+        self.planned: List[str] = []
+        self.made: List[str] = []          # names of the groups created in this run
+        self.created: Dict[str, Any] = {}  # stand-in ID -> the ID the server gave
+        self._groups: Optional[List[Group]] = None
+        self.readable: Optional[bool] = None
+        self.read_error: Optional[NetBirdAPIError] = None
+        self._index: Optional[Tuple[Dict[Any, Group], Dict[Any, List[Group]]]] = None
+        self._index_of: Optional[List[Group]] = None
 
     @property
-    def loaded(self):
+    def loaded(self) -> bool:
         return self._groups is not None
 
-    def load(self, required=False):
+    def load(self, required: bool = False) -> bool:
         """Fetch the group list once. Returns True when groups are readable."""
         if self._groups is None and self.readable is None:
             try:
-                self._groups = self.client.get_list("/groups")
+                self._groups = api.list_groups(self.client)
                 self.readable = True
             except NetBirdAPIError as exc:
                 if exc.status != 403:
                     raise
                 self.readable = False
                 self.read_error = exc
-        if required and not self.readable:
+        if required and not self.readable and self.read_error is not None:
             raise self.read_error
         return bool(self.readable)
 
-    def seed(self, groups):
+    def seed(self, groups: Optional[Iterable[Group]]) -> None:
         """Use an already fetched group list (tests, or a caller that had to read it anyway)."""
         self._groups = list(groups or [])
         self.readable = True
 
     @property
-    def groups(self):
+    def groups(self) -> List[Group]:
         return self._groups or []
 
-    def _indexes(self):
+    def _indexes(self) -> Tuple[Dict[Any, Group], Dict[Any, List[Group]]]:
         """(groups by ID, groups by name), built once per group list: a batch resolves in O(users + groups)."""
         groups = self.groups
         if self._index is None or self._index_of is not groups:
-            by_name = {}
+            by_name: Dict[Any, List[Group]] = {}
             for group in groups:
                 by_name.setdefault(group.get("name"), []).append(group)
             self._index = (dict((g.get("id"), g) for g in groups), by_name)
             self._index_of = groups
         return self._index
 
-    def by_id(self):
+    def by_id(self) -> Dict[Any, Group]:
         return self._indexes()[0]
 
-    def needs_lookup(self, values):
+    def needs_lookup(self, values: Optional[Iterable[str]]) -> bool:
         """True when resolving ``values`` requires the group list (some entry is not an ID)."""
         return any(not looks_like_group_id(v) for v in values or [])
 
-    def to_ids(self, values, option="auto_groups", create=True):
+    def to_ids(self, values: Optional[List[Any]], option: str = "auto_groups", create: bool = True) -> Optional[List[str]]:
         """Resolve names or IDs to a sorted list of IDs, or raise NetBirdInputError.
 
         ``create=False`` refuses unknown names even under ``create_groups`` (a group to remove is never made)."""
-        if values is None:
+        cleaned = group_refs(values, option)
+        if cleaned is None:
             return None
-        cleaned = []
-        for value in values:
-            if value is None or not str(value).strip():
-                raise NetBirdInputError("%s contains an empty group name" % option)
-            cleaned.append(str(value).strip())
         if not self.loaded and self.readable is None:
             self.load()
         if not self.readable:
@@ -114,7 +119,7 @@ class GroupResolver:
                     % (option, ", ".join(sorted(names)), self.read_error))
             return sorted(set(cleaned))
         ids_index, names_index = self._indexes()
-        result = set()
+        result: Set[Any] = set()
         unknown = []
         for value in cleaned:
             if value in ids_index:
@@ -126,7 +131,7 @@ class GroupResolver:
                         "%s: group name %r is ambiguous, it matches %d groups (%s); give the group ID instead"
                         % (option, value, len(matches), ", ".join("%s issued by %s" % (g.get("id"), g.get("issued") or "api") for g in matches)))
                 group = matches[0]
-            elif self.create and create and not looks_like_group_id(value):
+            elif self.create_groups and create and not looks_like_group_id(value):
                 group = self._plan_group(value)
             else:
                 unknown.append(value)
@@ -135,49 +140,76 @@ class GroupResolver:
                 raise NetBirdInputError("%s: the %r group cannot be assigned to users (every user is in it implicitly)" % (option, ALL_GROUP_NAME))
             result.add(group.get("id"))
         if unknown:
-            hint = "" if self.create or any(looks_like_group_id(u) for u in unknown) else "; set create_groups: true to create it"
+            hint = "" if self.create_groups or any(looks_like_group_id(u) for u in unknown) else "; set create_groups: true to create it"
             raise NetBirdInputError("%s: unknown group%s %s (no group has that name or ID)%s"
                                     % (option, "s" if len(unknown) > 1 else "", ", ".join(repr(u) for u in unknown), hint))
         return sorted(result)
 
-    def _plan_group(self, name):
-        """A group ``create_planned`` will make; until then a stand-in in the list (so names and diffs show it)."""
+    def _plan_group(self, name: str) -> Group:
+        """A group the runner will make (``prerequisites``); until then a stand-in in the list (so names and diffs show it)."""
         group = {"id": NEW_GROUP_PREFIX + name, "name": name, "issued": "api", "peers_count": 0}
         self.planned.append(name)
         self._groups = self.groups + [group]
         self._index = None
         return group
 
-    def create_planned(self):
-        """Create the planned groups (one POST each); returns their names. A failure says which were made."""
-        made = []
-        for name in self.planned:
-            stand_in = NEW_GROUP_PREFIX + name
-            if stand_in in self.created:
-                continue
-            try:
-                group = self.client.post("/groups", {"name": name})
-            except NetBirdAPIError as exc:
-                done = "; groups already created: %s" % ", ".join(made) if made else ""
-                raise NetBirdAPIError(exc.method, exc.path, status=exc.status, message=exc.message, request_id=exc.request_id,
-                                      hint="creating group %r (create_groups) failed; no user was changed%s" % (name, done))
-            self.created[stand_in] = (group or {}).get("id")
-            made.append(name)
-        # the stand-ins stay (predictions and diffs name them); the new groups join them under their real IDs
-        self._groups = self.groups + [{"id": real, "name": stand_in[len(NEW_GROUP_PREFIX):], "issued": "api"}
-                                      for stand_in, real in self.created.items() if real]
-        self._index = None
-        return made
+    def prerequisites(self, changes: Sequence[Change]) -> List[Prerequisite]:
+        """The groups ``create_groups`` planned, as prerequisites of the changes that use them (one POST each)."""
+        return [NewGroup(self, name) for name in self.planned if NEW_GROUP_PREFIX + name not in self.created]
 
-    def real(self, ids):
+    def create(self, name: str) -> str:
+        """Create one planned group; returns its name. The new group joins the list under its real ID."""
+        group = api.create_group(self.client, name)
+        real = (group or {}).get("id")
+        self.created[NEW_GROUP_PREFIX + name] = real
+        self.made.append(name)
+        if real:
+            # the stand-in stays (predictions and diffs name it); the new group joins it under its real ID
+            self._groups = self.groups + [{"id": real, "name": name, "issued": "api"}]
+            self._index = None
+        return name
+
+    def real_body(self, body: Dict[str, Any]) -> Dict[str, Any]:
+        """A request body with the stand-in IDs of groups made by create_groups replaced by their real IDs."""
+        if not body or "auto_groups" not in body:
+            return body
+        return dict(body, auto_groups=self.real(body["auto_groups"]))
+
+    def report(self, result: Dict[str, Any], check_mode: bool = False) -> None:
+        """``groups_created`` of a result, when create_groups is on: planned (check mode) or really made."""
+        if self.create_groups:
+            result["groups_created"] = list(self.planned if check_mode else self.made)
+
+    def real(self, ids: Optional[List[str]]) -> Optional[List[str]]:
         """``ids`` with every stand-in replaced by the ID of the group made for it."""
         if ids is None or not self.created:
             return ids
         return sorted(self.created.get(i, i) for i in ids)
 
-    def to_names(self, ids):
+    def to_names(self, ids: Optional[Iterable[str]]) -> Optional[List[str]]:
         """Group names for IDs (an ID without a known group keeps its ID); None when unreadable."""
         if not self.readable:
             return None
         index = self.by_id()
-        return sorted(index[i].get("name") if i in index else i for i in ids or [])
+        names: List[Any] = [index[i].get("name") if i in index else i for i in ids or []]
+        return sorted(names)
+
+
+class NewGroup(Prerequisite):
+    """One group that create_groups makes before the first change that names it."""
+
+    def __init__(self, resolver: GroupResolver, name: str) -> None:
+        self.resolver = resolver
+        self.name = name
+        self.stand_in = NEW_GROUP_PREFIX + name
+        self.label = "creating group %r (create_groups)" % name
+
+    def needed_by(self, change: Change) -> bool:
+        return any(isinstance(body, dict) and self.stand_in in (body.get("auto_groups") or ())
+                   for body in change.request.values())
+
+    def run(self) -> str:
+        return "created group %s" % self.resolver.create(self.name)
+
+    def blocked_text(self) -> str:
+        return "its group %r could not be created" % self.name

@@ -7,11 +7,12 @@
 
 from __future__ import annotations
 
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdAPIError, NetBirdInputError
+from ansible_collections.netbird_ops.netbird.plugins.module_utils import _resources as api
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import NetBirdAPIError, NetBirdInputError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._audit import state_reported
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._common import parse_time, utcnow
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._groups import GroupResolver
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import normalize_role
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._rules import normalize_role
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._invites import list_invites, public_invite
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._tokens import add_token_lists
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import public_user, user_label
@@ -54,17 +55,9 @@ def login_matches(user, params, days):
 
 def count_peers(client, warn):
     """{user id: number of peers} from one GET /api/peers; None (with a warning) when the token may not read peers."""
-    try:
-        peers = client.get_list("/peers")
-    except NetBirdAPIError as exc:
-        if exc.status not in (403, 404):
-            raise
-        warn("peers_count is not returned: the token may not read peers (%s)" % exc)
-        return None
-    counts = {}
-    for peer in peers:
-        if isinstance(peer, dict):
-            counts[peer.get("user_id")] = counts.get(peer.get("user_id"), 0) + 1
+    counts, error = api.peer_counts(client)
+    if error is not None:
+        warn("peers_count is not returned: the token may not read peers (%s)" % error)
     return counts
 
 
@@ -102,46 +95,49 @@ def matches(user, params):
 
 def run_user_info(nb):
     """netbird_user_info: one list (or the current user), filtered here; never a write."""
-    params = dict(nb.params)
+    return read_users(nb.client, nb.params, nb.warn)
+
+
+def read_users(client, options, warn, unreadable_tokens_warning=True):
+    """The reader of netbird_user_info and netbird_access_review: the users ``options`` select (the module's filters and
+    include_* options), with ``warn`` called for what could not be read. ``unreadable_tokens_warning``: False when the
+    caller expects other users' tokens to be unreadable (the review says so in its report)."""
+    params = dict(options)
     params["role"] = normalize_role(params["role"])
-    client = nb.client
+    if params.get("inactive_days") is not None and params["inactive_days"] < 0:
+        raise NetBirdInputError("inactive_days must be 0 or more, got %s" % params["inactive_days"])
     if params["current"]:
         try:
-            raw_users = [client.get_object("/users/current")]
+            raw_users = [api.current_user(client)]
         except NetBirdAPIError as exc:
             if exc.status == 403 and "blocked" not in exc.message and "pending" not in exc.message:
                 exc.hint = ("NetBird does not answer /api/users/current for a service user's token; "
                             "use netbird_user_info with name (and service_user: true) to read a service user")
             raise
     else:
-        query = None
-        if params["service_user"] is not None:
-            query = {"service_user": "true" if params["service_user"] else "false"}
-        raw_users = client.get_list("/users", params=query)
-    if params.get("inactive_days") is not None and params["inactive_days"] < 0:
-        raise NetBirdInputError("inactive_days must be 0 or more, got %s" % params["inactive_days"])
+        raw_users = api.list_users(client, service_user=params["service_user"])
     now = utcnow()
     verdicts = [(u, matches(u, params)) for u in raw_users]
     login = dict((id(u), login_matches(u, params, days_since(u.get("last_login"), now))) for u, verdict in verdicts if verdict)
     selected = [u for u, verdict in verdicts if verdict and login[id(u)]]
     unreported_login = [user_label(u) for u, verdict in verdicts if verdict and login[id(u)] is None]
     if unreported_login:
-        nb.warn("%d user%s left out because the server does not report their last login (external-IdP stubs always say "
-                "never, NetBird issue #6651), so %s cannot be checked: %s"
-                % (len(unreported_login), "" if len(unreported_login) == 1 else "s",
-                   "/".join(k for k in LOGIN_FILTERS if params.get(k) is not None),
-                   ", ".join(sorted(unreported_login)[:5]) + (" and more" if len(unreported_login) > 5 else "")))
+        warn("%d user%s left out because the server does not report their last login (external-IdP stubs always say "
+             "never, NetBird issue #6651), so %s cannot be checked: %s"
+             % (len(unreported_login), "" if len(unreported_login) == 1 else "s",
+                "/".join(k for k in LOGIN_FILTERS if params.get(k) is not None),
+                ", ".join(sorted(unreported_login)[:5]) + (" and more" if len(unreported_login) > 5 else "")))
     unreported = [user_label(u) for u, verdict in verdicts if verdict is None]
     if unreported:
-        nb.warn("%d user%s left out because the server does not report their state (external-IdP stubs, NetBird issue #6651), "
-                "so %s cannot be checked: %s" % (len(unreported), "" if len(unreported) == 1 else "s",
-                                                 "/".join(k for k in STATE_FILTERS if params[k] is not None),
-                                                 ", ".join(sorted(unreported)[:5]) + (" and more" if len(unreported) > 5 else "")))
-    invites = read_invites(client, nb.warn) if params.get("include_invites") else None
+        warn("%d user%s left out because the server does not report their state (external-IdP stubs, NetBird issue #6651), "
+             "so %s cannot be checked: %s" % (len(unreported), "" if len(unreported) == 1 else "s",
+                                              "/".join(k for k in STATE_FILTERS if params[k] is not None),
+                                              ", ".join(sorted(unreported)[:5]) + (" and more" if len(unreported) > 5 else "")))
+    invites = read_invites(client, warn) if params.get("include_invites") else None
     groups = GroupResolver(client)
     if any(u.get("auto_groups") for u in selected + (invites or [])):
         if not groups.load():
-            nb.warn("auto_groups_names are not returned: the token may not read groups (%s)" % groups.read_error)
+            warn("auto_groups_names are not returned: the token may not read groups (%s)" % groups.read_error)
     else:
         groups.seed([])
     users = []
@@ -152,9 +148,9 @@ def run_user_info(nb):
         users.append(user)
     users.sort(key=lambda u: ((u.get("email") or "").lower(), u.get("name") or "", u.get("id") or ""))
     if params["include_tokens"]:
-        add_token_lists(client, users, raw_users, nb.warn)
+        add_token_lists(client, users, raw_users, warn if unreadable_tokens_warning else None)
     if params.get("include_peers"):
-        counts = count_peers(client, nb.warn)
+        counts = count_peers(client, warn)
         if counts is not None:
             for user in users:
                 user["peers_count"] = counts.get(user.get("id"), 0)

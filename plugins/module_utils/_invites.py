@@ -13,25 +13,21 @@ Private to netbird_ops.netbird; not a public API.
 
 from __future__ import annotations
 
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import (
-    AmbiguousWriteError,
-    NetBirdAPIError,
-    NetBirdInputError,
-    quote_segment,
-)
+from typing import Any, Dict, List, Optional
+
+from ansible_collections.netbird_ops.netbird.plugins.module_utils import _resources as api
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import AmbiguousWriteError, NetBirdAPIError, NetBirdInputError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import (
     ApplyError,
     Change,
     Kind,
     Outcome,
     Spec,
-    build_specs,
-    entry_keys,
-    module_runner,
-    normalize_role,
 )
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._groups import GroupResolver
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import EMAIL_RE, UserIndex
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._rules import check_email, group_refs, normalize_role
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._task import build_specs, entry_keys, module_runner
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import UserIndex
 
 REGENERATE = ("expired", "always", "never")
 # NetBird refuses links that live less than an hour (and defaults to 72 hours)
@@ -85,7 +81,7 @@ def public_invite(raw, groups=None):
 def list_invites(client):
     """``GET /api/users/invites``; a server without the embedded IdP (412) fails with one line that says so."""
     try:
-        return client.get_list("/users/invites")
+        return api.list_invites(client)
     except NetBirdAPIError as exc:
         if exc.status == 412:
             exc.hint = EMBEDDED_IDP_HINT
@@ -97,6 +93,13 @@ class InviteSpec(Spec):
 
     keys = INVITE_ENTRY_KEYS
     cleaned = ("email", "name", "role")
+    state: str
+    email: str
+    name: Optional[str]
+    role: Optional[str]
+    auto_groups: Optional[List[str]]
+    expires_in: Optional[int]
+    regenerate: str
 
     @property
     def label(self):
@@ -110,17 +113,12 @@ class InviteSpec(Spec):
         if not self.email:
             self.fail("%s is required: it identifies the invite" % o("email"))
         # NetBird accepts malformed emails on invites (and sends a link nobody can use): refuse them here
-        if not EMAIL_RE.match(self.email):
-            self.fail("%s %r is not an email address" % (o("email"), self.email))
+        check_email(o("email"), self.email)
         self.role = normalize_role(self.role, o("role"))
         if self.role == "owner":
             self.fail("%s owner cannot be given to an invite (NetBird refuses it); invite the person, then transfer "
                       "ownership in a later task" % o("role"))
-        if self.auto_groups is not None:
-            for item in self.auto_groups:
-                if not isinstance(item, str) or not item.strip():
-                    self.fail("%s must contain non-empty group names or IDs, got %r" % (o("auto_groups"), item))
-            self.auto_groups = [item.strip() for item in self.auto_groups]
+        self.auto_groups = group_refs(self.auto_groups, o("auto_groups"))
         if self.expires_in is not None and self.expires_in < MIN_EXPIRES_IN:
             self.fail("%s must be at least %d seconds (one hour; NetBird refuses shorter links), got %s"
                       % (o("expires_in"), MIN_EXPIRES_IN, self.expires_in))
@@ -152,6 +150,15 @@ class InviteKind(Kind):
         self.by_email = {}
         self.users = None
 
+    @classmethod
+    def from_params(cls, client, params, check_mode=False):
+        """``dashboard_url`` defaults to api_url without /api."""
+        return cls(client, check_mode=check_mode, groups=GroupResolver(client, create=bool(params.get("create_groups"))),
+                   dashboard_url=params.get("dashboard_url"))
+
+    def prerequisites(self, changes):
+        return self.groups.prerequisites(changes)
+
     # -- reading -----------------------------------------------------------------------------
     def prepare(self, specs):
         self.invites = list_invites(self.client)
@@ -159,7 +166,7 @@ class InviteKind(Kind):
         for invite in self.invites:
             self.by_email.setdefault((invite.get("email") or "").lower(), []).append(invite)
         if any(spec.state == "present" for spec in specs):
-            self.users = UserIndex(self.client.get_list("/users", params={"service_user": "false"}))
+            self.users = UserIndex(api.list_users(self.client, service_user=False))
         if any(spec.auto_groups for spec in specs):
             self.groups.load(required=any(self.groups.needs_lookup(spec.auto_groups) for spec in specs if spec.auto_groups))
 
@@ -228,9 +235,7 @@ class InviteKind(Kind):
 
     # -- applying ----------------------------------------------------------------------------
     def apply(self, change, stage=None, previous=None):
-        if self.check_mode or not change.changed:
-            return self.predict(change)
-        warnings = []
+        warnings: List[str] = []
         if change.step("delete"):
             self._delete(change, warnings)
             if change.action == "delete":
@@ -246,16 +251,16 @@ class InviteKind(Kind):
 
     def _delete(self, change, warnings):
         try:
-            self.client.delete("/users/invites/%s" % quote_segment(change.step("delete")))
+            api.delete_invite(self.client, change.step("delete"))
         except NetBirdAPIError as exc:
             if exc.status != 404:
                 raise
             warnings.append("%s was already gone when it was deleted (accepted or deleted meanwhile)" % change.label)
 
     def _create(self, change, warnings):
-        body = self.real_body(change.step("create"))
+        body = self.groups.real_body(change.step("create"))
         try:
-            created = self.client.post("/users/invites", body)
+            created = api.create_invite(self.client, body)
         except AmbiguousWriteError as exc:
             # the answer (and its token) was lost: if the invite exists now, a regenerate hands out a usable link
             found = [i for i in list_invites(self.client) if (i.get("email") or "").lower() == change.spec.email.lower()]
@@ -271,7 +276,7 @@ class InviteKind(Kind):
         return Outcome(change, created, self._secrets(token), warnings)
 
     def _regenerate(self, change, invite, body, warnings):
-        answer = self.client.post("/users/invites/%s/regenerate" % quote_segment(invite.get("id")), body or {}, idempotent=True)
+        answer = api.regenerate_invite(self.client, invite.get("id"), body or {})
         answer = answer or {}
         raw = dict(invite, expired=False, expires_at=answer.get("invite_expires_at") or invite.get("expires_at"))
         return Outcome(change, raw, self._secrets(answer.get("invite_token")), warnings)
@@ -283,10 +288,6 @@ class InviteKind(Kind):
 
     # -- results -----------------------------------------------------------------------------
     def view(self, change, outcome, partial=False):
-        if outcome is None:
-            if partial:
-                return None
-            outcome = self.predict(change)
         shown = change.current if change.action == "delete" else outcome.result
         entry = {"email": change.spec.email, "invite": public_invite(shown, self.groups), "changed": outcome.change.changed,
                  "action": outcome.change.action, "user_exists": bool(change.info.get("user_exists"))}
@@ -319,17 +320,16 @@ class InviteKind(Kind):
         return {"before": before, "after": after, "before_header": change.spec.email, "after_header": change.spec.email}
 
     def finish(self, result, entries, changes, outcomes):
+        self.groups.report(result, self.check_mode)
         if self.result_key in result:
-            summary = dict((key, []) for key in ("invited", "reinvited", "regenerated", "deleted", "unchanged", "user_exists"))
+            summary: Dict[str, List[Any]] = dict((key, []) for key in ("invited", "reinvited", "regenerated", "deleted", "unchanged", "user_exists"))
             names = {"create": "invited", "replace": "reinvited", "regenerate": "regenerated", "delete": "deleted"}
             for entry in entries:
+                if entry.get("failed"):
+                    continue
                 key = "user_exists" if entry.get("user_exists") else names.get(entry["action"], "unchanged")
                 summary[key].append(entry["email"])
             result["summary"] = summary
 
 
-def run_invites(nb):
-    """netbird_user_invite: the module's run; ``dashboard_url`` defaults to api_url without /api."""
-    def kind_class(client, check_mode=False):
-        return InviteKind(client, check_mode=check_mode, dashboard_url=nb.params.get("dashboard_url"))
-    return module_runner(kind_class, invite_specs, "invites")(nb)
+run_invites = module_runner(InviteKind.from_params, invite_specs, "invites")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import platform
+from typing import Set
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
@@ -22,13 +23,11 @@ from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import (
     DEFAULT_API_URL,
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
-    NetBirdAPIError,
     NetBirdClient,
-    NetBirdError,
-    NetBirdInputError,
     is_loopback_url,
     url_password,
 )
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import NetBirdAPIError, NetBirdError, NetBirdInputError
 
 
 def connection_argument_spec():
@@ -49,7 +48,7 @@ CONNECTION_OPTIONS = frozenset(connection_argument_spec())
 
 def _secret_values(spec, params):
     """Values of the no_log options (suboptions included) in ``params``, as Ansible's no_log scan would find them."""
-    found = set()
+    found: Set[str] = set()
     if not isinstance(params, dict):
         return found
     for name, option in spec.items():

@@ -11,9 +11,13 @@ Private to netbird_ops.netbird; not a public API.
 
 from __future__ import annotations
 
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import AmbiguousWriteError, NetBirdAPIError, NetBirdInputError
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import Change, Kind, Outcome, Spec, build_specs, module_runner
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import EMAIL_RE
+from typing import Optional
+
+from ansible_collections.netbird_ops.netbird.plugins.module_utils import _resources as api
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import AmbiguousWriteError, NetBirdAPIError, NetBirdInputError
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import Change, Kind, Outcome, Spec
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._rules import check_email
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._task import build_specs, module_runner
 
 PASSWORD_MIN, PASSWORD_MAX = 8, 72
 PAT_WARNING = ("the server finished the setup but returned no personal access token although create_pat is true: from NetBird "
@@ -36,11 +40,15 @@ def setup_argument_spec():
 class SetupSpec(Spec):
     keys = tuple(setup_argument_spec())
     cleaned = ("email", "name")
+    email: Optional[str]
+    name: Optional[str]
+    password: Optional[str]
+    create_pat: bool
+    pat_expire_in: Optional[int]
     label = "the setup"
 
     def validate(self):
-        if self.email is not None and not EMAIL_RE.match(self.email):
-            self.fail("email %r is not an email address" % self.email)
+        check_email("email", self.email)
         length = len(self.password or "")
         if self.password is not None and not PASSWORD_MIN <= length <= PASSWORD_MAX:
             # the length only: the password itself never appears in a message
@@ -66,7 +74,7 @@ class SetupKind(Kind):
         self.required = None
 
     def prepare(self, specs):
-        instance = self.client.get_object("/instance")
+        instance = api.get_instance(self.client)
         self.required = bool(instance.get("setup_required"))
 
     def plan(self, spec):
@@ -82,10 +90,8 @@ class SetupKind(Kind):
         return Change(spec, None, "create", {"setup": body}, {"email": spec.email, "user_id": None})
 
     def apply(self, change, stage=None, previous=None):
-        if self.check_mode or not change.changed:
-            return self.predict(change)
         try:
-            answer = self.client.post("/setup", change.step("setup"))
+            answer = api.setup(self.client, change.step("setup"))
         except AmbiguousWriteError as exc:
             exc.hint = ("The server may or may not have completed the setup; the request was not re-sent: check "
                         "GET /api/instance (setup_required) and log in as the owner, or run the task again")
@@ -100,10 +106,6 @@ class SetupKind(Kind):
         return Outcome(change, answer, {"personal_access_token": token} if token else {}, warnings)
 
     def view(self, change, outcome, partial=False):
-        if outcome is None:
-            if partial:
-                return None
-            outcome = self.predict(change)
         entry = {"changed": change.changed, "setup_required": bool(self.required) and not (change.changed and not self.check_mode)}
         if change.changed:
             result = outcome.result or {}
@@ -122,4 +124,4 @@ class SetupKind(Kind):
         return {"before": before, "after": after, "before_header": "instance", "after_header": "instance"}
 
 
-run_setup = module_runner(SetupKind, setup_specs)
+run_setup = module_runner(SetupKind.from_params, setup_specs)

@@ -15,19 +15,14 @@ the ``plain_token`` key of a result. Private to netbird_ops.netbird; not a publi
 from __future__ import annotations
 
 import datetime
+from typing import Any, Dict, List, Optional
 
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import (
-    AmbiguousWriteError,
-    NetBirdAPIError,
-    NetBirdInputError,
-    quote_segment,
-)
+from ansible_collections.netbird_ops.netbird.plugins.module_utils import _resources as api
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import AmbiguousWriteError, NetBirdAPIError, NetBirdInputError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._common import format_time, parse_time, utcnow
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import PAST, Change, Kind, Outcome, Spec
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import build_specs, entry_keys, module_runner
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._task import build_specs, entry_keys, module_runner
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import UserKind, user_label
-
-__all__ = ["parse_time", "utcnow"]
 
 # NetBird's limits (PATMinExpireDays / PATMaxExpireDays).
 EXPIRES_MIN = 1
@@ -116,6 +111,13 @@ class TokenSpec(Spec):
 
     keys = TOKEN_ENTRY_KEYS
     cleaned = ("user_id", "user_name", "name", "token_id")
+    state: str
+    user_id: Optional[str]
+    user_name: Optional[str]
+    name: Optional[str]
+    token_id: Optional[str]
+    expires_in: Optional[int]
+    rotate_before_days: Optional[int]
 
     @property
     def owner_label(self):
@@ -159,7 +161,7 @@ class TokenSpec(Spec):
             if self.expires_in is None:
                 self.fail("%s is required with %s=present: the token's lifetime in days (%d-%d)"
                           % (o("expires_in"), o("state"), EXPIRES_MIN, EXPIRES_MAX))
-            if self.rotate_before_days is not None and self.rotate_before_days >= self.expires_in:
+            if self.rotate_before_days is not None and self.rotate_before_days >= (self.expires_in or 0):
                 self.fail("%s (%d) must be smaller than %s (%d), or every run would replace the token it just created"
                           % (o("rotate_before_days"), self.rotate_before_days, o("expires_in"), self.expires_in))
         elif not (self.name or self.token_id):
@@ -211,7 +213,7 @@ class TokenKind(Kind):
         if user_id is None:
             return []
         if refresh or user_id not in self._tokens:
-            self._tokens[user_id] = self.client.get_list("/users/%s/tokens" % quote_segment(user_id))
+            self._tokens[user_id] = api.list_tokens(self.client, user_id)
         return self._tokens[user_id]
 
     def resolve_target(self, spec, warnings):
@@ -273,7 +275,7 @@ class TokenKind(Kind):
 
     # -- planning ----------------------------------------------------------------------------
     def plan(self, spec):
-        warnings = []
+        warnings: List[str] = []
         target = self.resolve_target(spec, warnings)
         info = {"target": target, "label": spec.label_for(target)}
         if target is None:
@@ -328,8 +330,8 @@ class TokenKind(Kind):
 
     def plan_all(self, specs):
         changes = super().plan_all(specs)
-        touched = {}
-        wanted = {}
+        touched: Dict[Any, Any] = {}
+        wanted: Dict[Any, Any] = {}
         for change in changes:
             target = _target_of(change) or {}
             uid = target.get("id") or target.get("name")
@@ -369,16 +371,16 @@ class TokenKind(Kind):
         this is the way to end with exactly one token whose secret is known."""
         spec = change.spec
         user_id = _target_of(change).get("id")
-        path = "/users/%s/tokens" % quote_segment(user_id)
+        path = api.tokens_path(user_id)
         body = change.step("create")
         warnings = []
         try:
-            generated = self.client.post(path, body)
+            generated = api.create_token(self.client, user_id, body)
         except AmbiguousWriteError as exc:
             known = set(t.get("id") for t in self.tokens_of(user_id))
             removed = self._remove_orphans(change, known)
             try:
-                generated = self.client.post(path, body)
+                generated = api.create_token(self.client, user_id, body)
             except AmbiguousWriteError as again:
                 again.hint = ("Two create requests for %s got no usable answer; nothing more was sent. A token named %r whose "
                               "secret nobody has may exist now: delete it (state: absent with its token_id) and run the task "
@@ -415,7 +417,7 @@ class TokenKind(Kind):
 
     def _delete(self, user_id, token_id):
         try:
-            self.client.delete("/users/%s/tokens/%s" % (quote_segment(user_id), quote_segment(token_id)))
+            api.delete_token(self.client, user_id, token_id)
         except NetBirdAPIError as exc:
             if exc.status != 404:
                 raise
@@ -473,6 +475,11 @@ class TokenKind(Kind):
         target = _target_of(change) or {}
         result = {"user_id": target.get("id"), "user_name": target.get("name"), "token": public_token(token),
                   "changed": changed, "action": change.action}
+        if partial:
+            # the token as the task named it, so that a failed create (no token) can be matched to its input
+            result.update(name=change.spec.name, token_id=change.spec.token_id)
+            result["user_id"] = result["user_id"] or change.spec.user_id
+            result["user_name"] = result["user_name"] or change.spec.user_name
         if change.action == "rotate":
             result["replaced_token"] = public_token(change.current)
         if outcome is not None and outcome.secrets.get("plain_token") is not None:
@@ -480,7 +487,7 @@ class TokenKind(Kind):
         return result
 
 
-run_tokens = module_runner(TokenKind, token_specs, "tokens")
+run_tokens = module_runner(TokenKind.from_params, token_specs, "tokens")
 
 
 def add_token_lists(client, users, raw_users, warn):
@@ -488,7 +495,7 @@ def add_token_lists(client, users, raw_users, warn):
 
     ``users`` are the public user dicts to extend, ``raw_users`` the list they came from (to find the
     token's own user). One token list request per user whose tokens NetBird lets the token's user read;
-    the others get no ``tokens`` key, and one warning says why.
+    the others get no ``tokens`` key, and one warning says why (``warn`` None: no warning).
     """
     actor = None
     for raw in raw_users:
@@ -503,7 +510,7 @@ def add_token_lists(client, users, raw_users, warn):
         problem = access_problem(actor, target, write=False)
         if problem is None:
             try:
-                tokens = client.get_list("/users/%s/tokens" % quote_segment(user.get("id")))
+                tokens = api.list_tokens(client, user.get("id"))
             except NetBirdAPIError as exc:
                 if exc.status not in (403, 404):
                     raise
@@ -513,7 +520,7 @@ def add_token_lists(client, users, raw_users, warn):
                 continue
         skipped.append(user_label(target))
         reason = reason or problem
-    if skipped:
+    if skipped and warn is not None:
         shown = ", ".join(skipped[:5]) + (" and %d more" % (len(skipped) - 5) if len(skipped) > 5 else "")
         warn("tokens are not returned for %d user%s (%s): %s"
              % (len(skipped), "" if len(skipped) == 1 else "s", shown, reason))

@@ -11,15 +11,10 @@ rest. Also the one user index every family uses. Private to netbird_ops.netbird;
 
 from __future__ import annotations
 
-import re
+from typing import Any, Dict, List, Optional
 
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import (
-    AmbiguousWriteError,
-    NetBirdAPIError,
-    NetBirdError,
-    NetBirdInputError,
-    quote_segment,
-)
+from ansible_collections.netbird_ops.netbird.plugins.module_utils import _resources as api
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import AmbiguousWriteError, NetBirdAPIError, NetBirdError, NetBirdInputError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._audit import AuditLog, state_known, state_reported, with_state
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import (
     PAST,
@@ -29,22 +24,12 @@ from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import (
     Kind,
     Outcome,
     Spec,
-    build_specs,
-    entry_keys,
-    module_runner,
-    normalize_role,
 )
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._groups import GroupResolver
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._rules import check_email, group_refs, normalize_role
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._task import build_specs, entry_keys, module_runner
 
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 GROUP_MODES = ("replace", "add", "remove")
-
-
-def email_problem(option, value):
-    """Why ``value`` (given as ``option``) is not an email address, or None: the one wording of the email rule."""
-    if isinstance(value, str) and EMAIL_RE.match(value.strip()):
-        return None
-    return "%s %r is not an email address" % (option, value)
 
 
 def user_entry_argument_spec():
@@ -120,6 +105,18 @@ class UserSpec(Spec):
 
     keys = USER_ENTRY_KEYS
     cleaned = ("user_id", "email", "name", "role")
+    state: str
+    user_id: Optional[str]
+    email: Optional[str]
+    name: Optional[str]
+    service_user: Optional[bool]
+    role: Optional[str]
+    auto_groups: Optional[List[str]]
+    auto_groups_mode: str
+    blocked: Optional[bool]
+    resend_invite: bool
+    old_password: Optional[str]
+    new_password: Optional[str]
 
     @property
     def label(self):
@@ -139,13 +136,8 @@ class UserSpec(Spec):
         self.role = normalize_role(self.role, o("role"))
         self.auto_groups_mode = self.auto_groups_mode or "replace"
         self.resend_invite = bool(self.resend_invite)
-        if self.auto_groups is not None:
-            for item in self.auto_groups:
-                if not isinstance(item, str) or not item.strip():
-                    self.fail("%s must contain non-empty group names or IDs, got %r" % (o("auto_groups"), item))
-            self.auto_groups = [item.strip() for item in self.auto_groups]
-        if self.email is not None and email_problem(o("email"), self.email):
-            self.fail(email_problem(o("email"), self.email))
+        self.auto_groups = group_refs(self.auto_groups, o("auto_groups"))
+        check_email(o("email"), self.email)
         if self.service_user:
             if self.email:
                 self.fail("%s does not apply to service users (set only %s); service users are identified by name"
@@ -192,9 +184,9 @@ class UserIndex:
 
     def __init__(self, users):
         self.users = users
-        self.by_id = {}
-        self.by_email = {}
-        self.by_service_name = {}
+        self.by_id: Dict[Any, Dict[str, Any]] = {}
+        self.by_email: Dict[str, List[Dict[str, Any]]] = {}
+        self.by_service_name: Dict[Any, List[Dict[str, Any]]] = {}
         self.regular_names = set()
         self.current = None
         for user in users:
@@ -223,7 +215,7 @@ def summarize(entries):
 
     Built here, in one pass, so that callers such as the onboarding role need no per-user templating.
     """
-    summary = dict((past, []) for past in ("created", "updated", "deleted", "unchanged"))
+    summary: Dict[str, List[Any]] = dict((past, []) for past in ("created", "updated", "deleted", "unchanged"))
     for entry in entries:
         if entry.get("user"):
             summary[PAST.get(entry.get("action"), "unchanged")].append(user_key(entry["user"]))
@@ -252,18 +244,22 @@ class UserKind(Kind):
 
     def __init__(self, client, check_mode=False, groups=None):
         super().__init__(client, check_mode)
-        self.groups = groups or GroupResolver(client)
+        self.groups = groups or GroupResolver(client)  # create_groups lives there
         self._users = None
-        self._peers = None
+        self._peers: Any = None   # {user id: peers}, False when unreadable
         self._index = None          # UserIndex of self._users, built on first lookup
         self.audit = AuditLog(client)  # read only when a stub user's blocked state is needed
 
+    @classmethod
+    def from_params(cls, client, params, check_mode=False):
+        return cls(client, check_mode=check_mode, groups=GroupResolver(client, create=bool(params.get("create_groups"))))
+
+    def prerequisites(self, changes):
+        return self.groups.prerequisites(changes)
+
     # -- reading -----------------------------------------------------------------------------
     def load_users(self, service_user=None):
-        params = None
-        if service_user is not None:
-            params = {"service_user": "true" if service_user else "false"}
-        self._users = self.client.get_list("/users", params=params)
+        self._users = api.list_users(self.client, service_user=service_user)
         return self._users
 
     def prepare(self, specs):
@@ -290,16 +286,8 @@ class UserKind(Kind):
     def peers_of(self, user_id):
         """How many peers the user owns (the server deletes them with the user); None if unreadable."""
         if self._peers is None:
-            try:
-                peers = self.client.get_list("/peers")
-            except NetBirdAPIError as exc:
-                if exc.status not in (403, 404):
-                    raise
-                self._peers = False
-            else:
-                self._peers = {}
-                for peer in peers:
-                    self._peers[peer.get("user_id")] = self._peers.get(peer.get("user_id"), 0) + 1
+            counts, dummy = api.peer_counts(self.client)
+            self._peers = False if counts is None else counts
         if self._peers is False:
             return None
         return self._peers.get(user_id, 0)
@@ -319,13 +307,13 @@ class UserKind(Kind):
             return index.current
         if len(matches) > 1:
             raise NetBirdInputError("%s: %s matches %d users (%s); give %s instead"
-                                    % (spec.label, what, len(matches), ", ".join(sorted(m.get("id") for m in matches)),
+                                    % (spec.label, what, len(matches), ", ".join(sorted(str(m.get("id")) for m in matches)),
                                        spec.opt("user_id")))
         return matches[0] if matches else None
 
     def reread(self, spec):
         """The user a spec refers to, from a fresh list (after a lost or refused create)."""
-        users = self.client.get_list("/users", params={"service_user": "true" if spec.service_user else "false"})
+        users = api.list_users(self.client, service_user=bool(spec.service_user))
         return self.find(spec, users=users)
 
     # -- planning ----------------------------------------------------------------------------
@@ -336,7 +324,7 @@ class UserKind(Kind):
         if self.groups.loaded or self.groups.needs_lookup(spec.auto_groups):
             # removing a group that does not exist is no reason to create it (create_groups)
             wanted = self.groups.to_ids(spec.auto_groups, option=spec.opt("auto_groups"),
-                                        create=spec.auto_groups_mode != "remove")
+                                        create=spec.auto_groups_mode != "remove") or []
         else:
             # IDs alone compare without the group list; _require_valid_ids reads it before any write.
             wanted = sorted(set(spec.auto_groups))
@@ -446,7 +434,7 @@ class UserKind(Kind):
             if blocked and (role == "owner" or cur_role == "owner"):
                 raise NetBirdInputError("%s: the owner cannot be blocked (NetBird refuses it)" % label)
 
-        request = {}
+        request: Dict[str, Any] = {}
         action = "none"
         if role != cur_role or groups != cur_groups or blocked != cur_blocked:
             if groups != cur_groups:
@@ -532,14 +520,14 @@ class UserKind(Kind):
     # -- applying ----------------------------------------------------------------------------
     def apply(self, change, stage=None, previous=None):
         """Carry out one change; returns an Outcome (result: the raw user afterwards, secrets: a one-time password)."""
-        if self.check_mode or not change.changed:
-            return self.predict(change)
+        if not change.changed:
+            return self.predict(change)  # a create raced by another writer, replanned against its user: nothing to do
         if change.action == "create":
             return self._apply_create(change)
         if change.action == "delete":
             warnings = []
             try:
-                self.client.delete("/users/%s" % quote_segment(change.current["id"]))
+                api.delete_user(self.client, change.current["id"])
             except NetBirdAPIError as exc:
                 if exc.status != 404:
                     raise
@@ -550,12 +538,11 @@ class UserKind(Kind):
         if change.step("put"):
             user = self._put(change.current, change.step("put"))
         if change.step("invite"):
-            self.client.request("POST", "/users/%s/invite" % quote_segment(change.current["id"]), idempotent=True, expect_json=False)
+            api.resend_invite(self.client, change.current["id"])
         if change.step("password"):
             # not idempotent: once the change took effect, the same request is refused (wrong old password)
             try:
-                self.client.request("PUT", "/users/%s/password" % quote_segment(change.current["id"]), idempotent=False,
-                                    expect_json=False, body=change.step("password"))
+                api.change_password(self.client, change.current["id"], change.step("password"))
             except AmbiguousWriteError as exc:
                 exc.hint = ("The password may or may not have been changed; the request was not re-sent, since a second attempt "
                             "is refused once the first took effect: try to log in with new_password before running the task again")
@@ -564,7 +551,7 @@ class UserKind(Kind):
 
     def _put(self, current, body):
         try:
-            user = self.client.put("/users/%s" % quote_segment(current["id"]), self.real_body(body))
+            user = api.update_user(self.client, current["id"], self.groups.real_body(body))
         except NetBirdAPIError as exc:
             if exc.status == 404:
                 exc.hint = "%s was deleted by someone else after it was read" % user_label(current)
@@ -578,7 +565,7 @@ class UserKind(Kind):
         spec = change.spec
         warnings = []
         try:
-            created = self.client.post("/users", self.real_body(change.step("create")))
+            created = api.create_user(self.client, self.groups.real_body(change.step("create")))
         except AmbiguousWriteError as exc:
             # Timeout, reset, 502-504 or an unreadable answer: the server may or may not have created the user.
             created = self.reread(spec)
@@ -634,15 +621,17 @@ class UserKind(Kind):
 
     # -- results -----------------------------------------------------------------------------
     def view(self, change, outcome, partial=False):
-        """One result entry: the user afterwards (before, for a deletion), whether it changed, and the action."""
-        if outcome is None:
-            if partial:
-                return None  # not attempted
-            outcome = self.predict(change)
+        """One result entry: the user afterwards (before, for a deletion), whether it changed, and the action.
+
+        ``partial`` (the run failed): the entry also names the user as the task did (``email``, ``name``, ``user_id``),
+        so that a failed create, which has no user, can be matched to its input."""
         shown = change.current if change.spec.state == "absent" else outcome.result
         entry = {"user": public_user(shown, self.groups), "changed": outcome.change.changed, "action": outcome.change.action}
         if outcome.secrets.get("password"):
             entry["password"] = outcome.secrets["password"]
+        if partial:
+            spec = change.spec
+            entry.update(email=spec.email, name=spec.name, user_id=spec.user_id or (outcome.result or change.current or {}).get("id"))
         return entry
 
     def done_text(self, change, outcome, stage=None):
@@ -651,7 +640,7 @@ class UserKind(Kind):
             return None
         shown = change.current if change.spec.state == "absent" else outcome.result
         name = user_key(shown or change.current or {}) or change.spec.label
-        what = [PAST.get(outcome.change.action)] if outcome.change.action != "none" else []
+        what = [PAST.get(outcome.change.action, outcome.change.action)] if outcome.change.action != "none" else []
         if change.step("invite"):
             what.append("invite re-sent")
         if change.step("password"):
@@ -687,14 +676,15 @@ class UserKind(Kind):
 
     def finish(self, result, entries, changes, outcomes):
         if self.result_key in result:
-            result["summary"] = summarize(entries)
+            result["summary"] = summarize(entry for entry in entries if not entry.get("failed"))
+        self.groups.report(result, self.check_mode)
         peers_deleted = {}
         for index, change in enumerate(changes):
             outcome = outcomes.get(index)
-            if change.action == "delete" and change.info.get("peers") is not None and outcome is not None:
+            if change.action == "delete" and change.info.get("peers") is not None and outcome is not None and outcome.done:
                 peers_deleted[user_key(change.current) or change.spec.label] = change.info["peers"]
         if peers_deleted:
             result["peers_deleted"] = peers_deleted
 
 
-run_users = module_runner(UserKind, user_specs, "users")
+run_users = module_runner(UserKind.from_params, user_specs, "users")

@@ -130,12 +130,7 @@ review:
 '''
 
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._module import NetBirdModule
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._review import review_argument_spec, run_review
-
-
-def argument_spec():
-    """The module's options (the connection options aside); no rules between them."""
-    return review_argument_spec(), {}
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._review import argument_spec, run_review
 
 
 def main():

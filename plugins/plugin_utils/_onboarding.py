@@ -15,9 +15,9 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdInputError
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import NetBirdInputError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._tokens import TokenSpec, token_entry_argument_spec
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import email_problem
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._rules import email_problem
 
 APPROVE = "netbird_onboarding_approve"
 REJECT = "netbird_onboarding_reject"

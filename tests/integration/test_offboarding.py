@@ -52,7 +52,7 @@ def test_guard_rails_fail_before_any_write(ansible, seeded):
     """Each refused run names the reason and leaves the write counter at zero (one playbook, one counter read each)."""
     cases = [
         ("empty list", {"users": [], "exclusive": True}, "empty users list"),
-        ("single mode", {"email": "keep@x.io", "exclusive": True}, "exclusive needs users"),
+        ("single mode", {"email": "keep@x.io", "exclusive": True}, "exclusive is True but all of the following are missing: users"),
         ("too many", {"users": LIST[:1], "exclusive": True, "exclusive_scope": "all", "max_offboard": 2},
          "more than max_offboard=2"),
         ("bad max", {"users": LIST, "exclusive": True, "max_offboard": -1}, "max_offboard must be 0 or more"),

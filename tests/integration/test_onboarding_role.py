@@ -13,7 +13,7 @@ import yaml
 from ansible_collections.netbird_ops.netbird.plugins.filter.onboarding_errors import onboarding_errors
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdInputError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._tokens import EXPIRES_MAX, TokenSpec
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import EMAIL_RE, email_problem
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._rules import EMAIL_RE, email_problem
 from nb_testlib import REPO
 
 SEED = {

@@ -16,7 +16,7 @@ from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import (
     NetBirdInputError,
     OperationFailed,
 )
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import batch_argument_spec
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._task import batch_argument_spec
 import ansible_collections.netbird_ops.netbird.plugins.module_utils._tokens as tokens_mod
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._tokens import (
     TOKEN_ENTRY_KEYS,
