@@ -1239,8 +1239,8 @@ def test_audit_log_records_user_changes_newest_first(api):
     by_target = {}
     for event in reversed(events):
         by_target.setdefault(event["target_id"], []).append(event["activity_code"])
-    assert by_target[alice["id"]] == ["user.create", "user.block", "user.role.update", "user.group.add"] or \
-        sorted(by_target[alice["id"]]) == sorted(["user.create", "user.block", "user.role.update", "user.group.add"])
+    # one PUT that changes several things logs them in v0.77.1's order: role, blocked state, groups added, removed
+    assert by_target[alice["id"]] == ["user.create", "user.role.update", "user.block", "user.group.add"]
     assert by_target[bob["id"]] == ["user.create", "user.block", "user.unblock"]
     assert events[0]["target_id"] == bob["id"] and events[0]["activity_code"] == "user.unblock"
     assert events[0]["initiator_id"] == owner(api)["id"] and events[0]["meta"]["email"] == "b@example.org"
@@ -1251,6 +1251,37 @@ def test_audit_log_records_user_changes_newest_first(api):
     assert api.json("GET", "/api/events/audit") == []
     user, token = api.user_with_token("user")
     api.get("/api/events/audit", token=token, expect=403)
+
+
+def test_pending_seed_logs_user_join_as_a_first_sso_login_does(api):
+    before = {e["id"] for e in api.json("GET", "/api/events/audit")}
+    seeded = api.seed(users=[{"email": "new@partner.example", "name": "New", "pending_approval": True},
+                             {"email": "old@partner.example", "name": "Old"}])["users"]
+    new = [e for e in api.json("GET", "/api/events/audit") if e["id"] not in before]
+    assert sorted((e["activity_code"], e["target_id"]) for e in new) == sorted(
+        [("user.join", seeded[0]["id"]), ("user.create", seeded[1]["id"])])
+    join = next(e for e in new if e["activity_code"] == "user.join")
+    # initiator and target are the user; the API renders the stored boolean as text (fmt.Sprintf("%v"))
+    assert join["initiator_id"] == join["target_id"] == seeded[0]["id"]
+    assert join["initiator_email"] == "new@partner.example" and join["initiator_name"] == "New"
+    assert join["meta"] == {"pending_approval": "true"} and join["activity"] == "User joined"
+    # approving and rejecting log what v0.77.1 logs (a reject is a deletion too)
+    other = api.seed(users=[{"email": "rej@partner.example", "name": "Rej", "pending_approval": True}])["users"][0]
+    api.json("POST", "/api/users/%s/approve" % q(seeded[0]["id"]))
+    api.delete("/api/users/%s/reject" % q(other["id"]), expect=200)
+    codes = [(e["activity_code"], e["target_id"]) for e in api.json("GET", "/api/events/audit")[:3]]
+    assert codes == [("user.delete", other["id"]), ("user.reject", other["id"]), ("user.approve", seeded[0]["id"])]
+    deleted = api.json("GET", "/api/events/audit")[0]["meta"]
+    assert sorted(deleted) == ["created_at", "email", "issued", "username"] and deleted["issued"] == "api"
+
+
+def test_audit_log_answers_the_newest_10000_events_newest_first(api):
+    api.emu.control("POST", "audit/clear")
+    api.seed(groups=[{"name": "g%05d" % n} for n in range(10003)])
+    events = api.get("/api/events/audit", expect=200, validate=False).json()      # (the shape is checked elsewhere)
+    ids = [int(e["id"]) for e in events]
+    assert len(events) == 10000 and ids == sorted(ids, reverse=True)
+    assert events[0]["meta"] == {"name": "g10002"} and events[-1]["meta"] == {"name": "g00003"}
 
 
 def test_setup_of_an_uninitialized_emulator(start_emulator, client_for):

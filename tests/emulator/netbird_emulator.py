@@ -52,6 +52,7 @@ DEFAULT_OWNER_EMAIL = "owner@example.com"
 DEFAULT_OWNER_NAME = "Emulator Owner"
 DEFAULT_OWNER_PASSWORD = "Emulator-Owner-Pass1!"
 LOG_SIZE = 5000
+AUDIT_LIMIT = 10000        # GET /api/events/audit answers at most this many (newest first)
 MAX_BODY = 10 * 1024 * 1024
 STATE_VERSION = 1
 DNS_DOMAIN = "netbird.selfhosted"
@@ -62,6 +63,7 @@ NOT_FOUND_TEXT = b"404 page not found\n"
 NO_REQUEST_ID = "X-Emulator-No-Request-Id"   # internal marker header: answer without X-Request-Id
 ACTIVITIES = {
     "account.create": "Account created",
+    "user.join": "User joined",
     "user.create": "User created",
     "service.user.create": "Service user created",
     "user.delete": "User deleted",
@@ -1138,6 +1140,10 @@ class Emulator:
             idp_missing=bool(entry.get("idp_missing")), idp_name=entry.get("idp_name"))
         if service:
             store.add_event("service.user.create", store.owner_id, user["id"], store.user_meta(user, name=user["name"]))
+        elif user["pending_approval"]:
+            # only a first SSO login into an account that requires approval makes a pending user (addNewUserToDomainAccount)
+            # the API renders every meta value with fmt.Sprintf("%v"): {"pending_approval": "true"}
+            store.add_event("user.join", user["id"], user["id"], {"pending_approval": "true"})
         else:
             store.add_event("user.create", store.owner_id, user["id"], store.user_meta(user))
         if user["blocked"] and not user["pending_approval"]:
@@ -1531,13 +1537,14 @@ class Emulator:
         target["blocked"] = blocked
         target["auto_groups"] = list(auto_groups)
         store.dirty = True
-        if old_blocked != blocked:
-            store.add_event("user.block" if blocked else "user.unblock", user["id"], target["id"], store.user_meta(target))
+        # one event per change, in v0.77.1's order: role, blocked state, groups added, groups removed
         if old_role != role:
             store.add_event("user.role.update", user["id"], target["id"], store.user_meta(target, role=role))
+        if old_blocked != blocked:
+            store.add_event("user.block" if blocked else "user.unblock", user["id"], target["id"], store.user_meta(target))
         service = "true" if target["service_user"] else "false"
-        for code, gids in (("user.group.delete", [g for g in old_groups if g not in auto_groups]),
-                           ("user.group.add", [g for g in auto_groups if g not in old_groups])):
+        for code, gids in (("user.group.add", [g for g in auto_groups if g not in old_groups]),
+                           ("user.group.delete", [g for g in old_groups if g not in auto_groups])):
             for gid in gids:
                 group = store.groups.get(gid)
                 store.add_event(code, user["id"], target["id"], store.user_meta(
@@ -1555,8 +1562,16 @@ class Emulator:
         if target.get("issued") == "integration" and not user["service_user"]:
             raise ApiError(403, "only integration service user can delete this user")
         self.store.delete_user(target_id)
-        code = code or ("service.user.delete" if target["service_user"] else "user.delete")
-        self.store.add_event(code, user["id"], target_id, self.store.user_meta(target))
+        if code:
+            # a reject logs user.reject and then the deletion it is carried out by
+            self.store.add_event(code, user["id"], target_id, self.store.user_meta(target))
+        if target["service_user"]:
+            self.store.add_event("service.user.delete", user["id"], target_id,
+                                 {"created_at": target.get("created_at") or "", "name": target["name"]})
+        else:
+            meta = self.store.user_meta(target)
+            meta.update(created_at=target.get("created_at") or "", issued=target.get("issued") or "api")
+            self.store.add_event("user.delete", user["id"], target_id, meta)
 
     def h_delete_user(self, user, params, query, body):
         self._delete_user_checked(user, params["userId"])
@@ -1894,7 +1909,7 @@ class Emulator:
         new = store.add_user(invite["email"], invite["name"], normalize_role(invite["role"]) or "user", invite["auto_groups"])
         store.passwords[new["id"]] = password
         del store.invites[invite["id"]]
-        store.add_event("user.invite.link.accept", new["id"], new["id"], {"email": invite["email"]})
+        store.add_event("user.invite.link.accept", new["id"], new["id"], store.user_meta(new))
         return 200, {"success": True}
 
     def _check_idp_only(self, email, wrap=""):
@@ -1908,7 +1923,8 @@ class Emulator:
     # ---- audit events ----------------------------------------------------------------------
     def h_list_events(self, user, params, query, body):
         self._require(user, "events", "read")
-        return 200, [copy.deepcopy(e) for e in reversed(self.store.events)]
+        # management/server/event.go: the newest 10,000 events of the account, newest first, no paging
+        return 200, [copy.deepcopy(e) for e in reversed(self.store.events[-AUDIT_LIMIT:])]
 
     # ---- instance setup ----------------------------------------------------------------------
     def h_instance(self, user, params, query, body):
