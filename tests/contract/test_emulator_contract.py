@@ -909,8 +909,8 @@ def test_idp_only_user_makes_every_create_of_that_email_500(api):
     # other emails and service users are not affected; an invite link is made, but accepting it fails the same way
     api.post("/api/users", create_body(email="fine@example.org"), expect=200)
     api.post("/api/users", create_body(name="orphan@example.org", service=True), expect=200)
-    invite = api.json("POST", "/api/users/invites", {"email": "orphan@example.org", "name": "Orphan", "role": "user",
-                                                      "auto_groups": []})
+    invite_body = {"email": "orphan@example.org", "name": "Orphan", "role": "user", "auto_groups": []}
+    invite = api.json("POST", "/api/users/invites", invite_body)
     resp = api.post("/api/users/invites/%s/accept" % invite["invite_token"], {"password": "Orphan-Passw0rd!"},
                     token="", expect=500)
     assert resp.json() == {"message": "internal server error", "code": 500}

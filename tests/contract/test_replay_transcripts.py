@@ -434,8 +434,8 @@ class AuditReplay:
             return status, data
         if name.startswith("create regular user") or "(to be pending)" in name:
             groups = [self.groups["dev"]] if name.startswith("create regular user") else []
-            status, data = self.call("POST", "/api/users", {"email": meta["email"], "name": meta["username"], "role": "user",
-                                                             "auto_groups": groups, "is_service_user": False})
+            body = {"email": meta["email"], "name": meta["username"], "role": "user", "auto_groups": groups, "is_service_user": False}
+            status, data = self.call("POST", "/api/users", body)
             self.state[data["id"]] = {"role": "user", "auto_groups": list(groups), "is_blocked": False}
             if "(to be pending)" in name:
                 # as the recording did in the server's store: no REST call makes a user pending
@@ -443,8 +443,8 @@ class AuditReplay:
                                  {"blocked": True, "pending_approval": True})
             return status, data
         if name == "create service user":
-            status, data = self.call("POST", "/api/users", {"name": meta["name"], "role": "user", "auto_groups": [],
-                                                             "is_service_user": True})
+            body = {"name": meta["name"], "role": "user", "auto_groups": [], "is_service_user": True}
+            status, data = self.call("POST", "/api/users", body)
             self.state[data["id"]] = {"role": "user", "auto_groups": [], "is_blocked": False}
             return status, data
         if step["method"] == "PUT":
@@ -457,8 +457,8 @@ class AuditReplay:
         if name == "delete token":
             return self.call("DELETE", "/api/users/%s/tokens/%s" % (self.user_target(step), self.last_token))
         if name.startswith("create invite"):
-            status, data = self.call("POST", "/api/users/invites", {"email": meta["email"], "name": meta["email"].split("@")[0].title(),
-                                                                     "role": "user", "auto_groups": []})
+            body = {"email": meta["email"], "name": meta["email"].split("@")[0].title(), "role": "user", "auto_groups": []}
+            status, data = self.call("POST", "/api/users/invites", body)
             self.invite_tokens[data["id"]] = data["invite_token"]
             return status, data
         if name == "regenerate invite":

@@ -7,6 +7,9 @@ from __future__ import annotations
 import asyncio
 import os
 import runpy
+import shutil
+import subprocess
+import sys
 
 import pytest
 
@@ -14,8 +17,8 @@ from ansible_collections.netbird_ops.netbird.extensions.eda.plugins.event_source
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdClient
 
 EventCursor = source_mod.EventCursor
-PLUGIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..",
-                      "extensions", "eda", "plugins", "event_source", "netbird_events.py")
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+PLUGIN = os.path.join(REPO, "extensions", "eda", "plugins", "event_source", "netbird_events.py")
 TOKEN = "nbp_" + "S" * 30 + "123456"
 
 
@@ -161,10 +164,21 @@ def test_the_source_uses_the_collections_client_with_its_options(clean_env):
     assert source.client.timeout == 7 and source.client.retries == 1
 
 
-def test_ansible_rulebook_loads_the_file_by_path(clean_env):
-    """ansible-rulebook runs the plugin with runpy.run_path: it must import without Ansible's collection loader."""
+def test_ansible_rulebook_loads_the_file_by_path(clean_env, tmp_path):
+    """ansible-rulebook runs the plugin with runpy.run_path from an installed collection, where nothing has put
+    ``ansible_collections`` on sys.path: the plugin finds its own collection and the collection's client."""
     module = runpy.run_path(PLUGIN)
     assert callable(module["main"]) and "short_description" in module["DOCUMENTATION"]
+    root = tmp_path / "collections" / "ansible_collections" / "netbird_ops" / "netbird"
+    (root / "extensions" / "eda" / "plugins" / "event_source").mkdir(parents=True)
+    shutil.copy(PLUGIN, root / "extensions" / "eda" / "plugins" / "event_source" / "netbird_events.py")
+    os.symlink(os.path.join(REPO, "plugins"), root / "plugins")
+    code = ("import runpy, sys; m = runpy.run_path(sys.argv[1]); "
+            "print(m['NetBirdClient'].__module__, m['main'].__name__)")
+    out = subprocess.run([sys.executable, "-c", code, str(root / "extensions" / "eda" / "plugins" / "event_source" / "netbird_events.py")],
+                         capture_output=True, text=True, check=False, cwd=str(tmp_path), env=dict(os.environ, PYTHONPATH=""))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["ansible_collections.netbird_ops.netbird.plugins.module_utils._api", "main"]
 
 
 # ---- the poll loop --------------------------------------------------------------------------------

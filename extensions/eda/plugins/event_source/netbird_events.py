@@ -108,6 +108,7 @@ EXAMPLES = r"""
 
 try:
     from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdClient
+    from ansible_collections.netbird_ops.netbird.plugins.module_utils._common import time_key
 except ImportError:
     # ansible-rulebook runs this file by its path (runpy), without Ansible's collection loader: put the
     # collections directory that holds this collection on sys.path, then import the collection's client.
@@ -120,8 +121,7 @@ except ImportError:
     if os.path.dirname(_ROOT) not in sys.path:
         sys.path.append(os.path.dirname(_ROOT))
     from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdClient
-
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._common import time_key
+    from ansible_collections.netbird_ops.netbird.plugins.module_utils._common import time_key
 
 LOGGER = logging.getLogger("netbird_ops.netbird.netbird_events")
 DEFAULT_API_URL = "https://api.netbird.io"
@@ -358,4 +358,3 @@ class NetBirdEventSource:
 async def main(queue, args):
     """Entry point of ansible-rulebook: runs until the rulebook stops it."""
     await NetBirdEventSource(args).run(queue)
-
