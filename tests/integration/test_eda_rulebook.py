@@ -22,6 +22,7 @@ import threading
 import time
 
 import pytest
+import requests
 import yaml
 
 from nb_awx import require_tool
@@ -64,6 +65,7 @@ class Rulebook:
             "ANSIBLE_HOME": str(tmp_path / "ansible-home"),
             "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-tmp"),
             "ANSIBLE_NOCOLOR": "1",
+            "PYTHONUNBUFFERED": "1",                 # the output file is read while the rulebook runs
             "NETBIRD_API_URL": emulator.url,
             "NETBIRD_API_TOKEN": emulator.token,
             "PATH": os.path.dirname(require_tool("ansible-rulebook")) + os.pathsep + os.environ.get("PATH", ""),
@@ -192,7 +194,6 @@ def test_notify_rulebook_posts_one_line_per_new_admin_or_service_token(rulebook,
     run.wait_polls(2)
     headers = {"Authorization": "Token " + emulator.token}
     api = emulator.url + "/api/users/"
-    import requests  # pylint: disable=import-outside-toplevel
     for role in ("auditor", "admin"):       # auditor: no line; admin: one line
         resp = requests.put(api + al["id"], json={"role": role, "auto_groups": [], "is_blocked": False}, headers=headers, timeout=10)
         assert resp.status_code == 200, resp.text

@@ -12,6 +12,7 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 
 from ansible_collections.netbird_ops.netbird.extensions.eda.plugins.event_source import netbird_events as source_mod
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdClient
@@ -141,6 +142,7 @@ def test_options_fall_back_to_the_modules_environment(clean_env):
     assert source_mod.parse_args({})["api_url"] == "https://first.example.org"
 
 
+@pytest.mark.usefixtures("clean_env")
 @pytest.mark.parametrize("args, message", [
     ({}, "api_token is required: set NETBIRD_API_TOKEN"),
     ({"api_token": TOKEN, "interval": 0}, "interval must be greater than 0"),
@@ -150,13 +152,14 @@ def test_options_fall_back_to_the_modules_environment(clean_env):
     ({"api_token": TOKEN, "intervall": 5}, "unknown option(s) intervall"),
     ({"api_token": TOKEN, "api_retries": -1}, "api_retries must be at least 0"),
 ])
-def test_bad_options_fail_with_one_sentence_naming_them(clean_env, args, message):
+def test_bad_options_fail_with_one_sentence_naming_them(args, message):
     with pytest.raises(source_mod.ConfigError) as info:
         source_mod.parse_args(args)
     assert message in str(info.value) and TOKEN not in str(info.value)
 
 
-def test_the_source_uses_the_collections_client_with_its_options(clean_env):
+@pytest.mark.usefixtures("clean_env")
+def test_the_source_uses_the_collections_client_with_its_options():
     source = source_mod.NetBirdEventSource({"api_url": "https://nb.example.org/api/", "api_token": TOKEN,
                                             "validate_certs": False, "api_timeout": 7, "api_retries": 1})
     assert isinstance(source.client, NetBirdClient)
@@ -164,7 +167,8 @@ def test_the_source_uses_the_collections_client_with_its_options(clean_env):
     assert source.client.timeout == 7 and source.client.retries == 1
 
 
-def test_ansible_rulebook_loads_the_file_by_path(clean_env, tmp_path):
+@pytest.mark.usefixtures("clean_env")
+def test_ansible_rulebook_loads_the_file_by_path(tmp_path):
     """ansible-rulebook runs the plugin with runpy.run_path from an installed collection, where nothing has put
     ``ansible_collections`` on sys.path: the plugin finds its own collection and the collection's client."""
     module = runpy.run_path(PLUGIN)
@@ -179,6 +183,19 @@ def test_ansible_rulebook_loads_the_file_by_path(clean_env, tmp_path):
                          capture_output=True, text=True, check=False, cwd=str(tmp_path), env=dict(os.environ, PYTHONPATH=""))
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["ansible_collections.netbird_ops.netbird.plugins.module_utils._api", "main"]
+
+
+def test_documentation_parses_and_lists_exactly_the_options():
+    """Like validate-modules for a module: the DOCUMENTATION block is YAML and names the options parse_args takes."""
+    docs = yaml.safe_load(source_mod.DOCUMENTATION)
+    assert set(docs) == {"short_description", "description", "options"}
+    with pytest.raises(source_mod.ConfigError) as info:
+        source_mod.parse_args({"api_token": TOKEN, "not_an_option": 1})
+    known = str(info.value).split("the options are ", 1)[1].split(", ")
+    assert sorted(docs["options"]) == sorted(known)
+    assert docs["options"]["interval"]["default"] == source_mod.DEFAULT_INTERVAL and docs["options"]["replay"]["default"] is False
+    example = yaml.safe_load(source_mod.EXAMPLES)[0]
+    assert set(example["sources"][0]["netbird_ops.netbird.netbird_events"]) <= set(docs["options"])
 
 
 # ---- the poll loop --------------------------------------------------------------------------------
@@ -226,7 +243,8 @@ def run_polls(source, polls):
     return queue.items, pauses
 
 
-def test_failed_polls_back_off_and_the_source_goes_on(clean_env, caplog):
+@pytest.mark.usefixtures("clean_env")
+def test_failed_polls_back_off_and_the_source_goes_on(caplog):
     error = RuntimeError("GET /api/events/audit failed with HTTP 500 Internal Server Error: token %s leaked?" % TOKEN)
     client = FakeClient([[ev(1)], error, error, error, [ev(2), ev(1)], [ev(2), ev(1)]])
     source = source_mod.NetBirdEventSource({"api_token": TOKEN, "interval": 10}, client=client, rand=lambda: 1.0)
@@ -238,7 +256,8 @@ def test_failed_polls_back_off_and_the_source_goes_on(clean_env, caplog):
     assert TOKEN not in caplog.text
 
 
-def test_pause_is_capped_at_five_minutes(clean_env):
+@pytest.mark.usefixtures("clean_env")
+def test_pause_is_capped_at_five_minutes():
     source = source_mod.NetBirdEventSource({"api_token": TOKEN, "interval": 30}, client=FakeClient([[]]), rand=lambda: 1.0)
     source.failures = 40
     assert source.pause_after_failure() == 300
@@ -246,7 +265,8 @@ def test_pause_is_capped_at_five_minutes(clean_env):
     assert source.pause_after_failure() == 600
 
 
-def test_activity_codes_filter_what_is_emitted_not_what_is_seen(clean_env):
+@pytest.mark.usefixtures("clean_env")
+def test_activity_codes_filter_what_is_emitted_not_what_is_seen():
     client = FakeClient([[ev(1)], [ev(3, code="user.role.update"), ev(2, code="user.join"), ev(1)],
                          [ev(3, code="user.role.update"), ev(2, code="user.join"), ev(1)]])
     source = source_mod.NetBirdEventSource({"api_token": TOKEN, "activity_codes": ["user.join"]}, client=client)

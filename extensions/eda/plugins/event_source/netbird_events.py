@@ -25,10 +25,10 @@ short_description: Emit the events of a NetBird account's audit log
 description:
   - An ansible-rulebook event source plugin that polls the NetBird management API's audit log
     (C(GET /api/events/audit)) of the account the token belongs to.
-  - It remembers the highest event ID it has seen (and the IDs of the newest 10,000 events) and puts each
-    newer event on the queue once, oldest first, as C({"netbird": <event>}). C(<event>) is the API's event
-    object, C(id), C(activity_code), C(activity), C(initiator_id), C(initiator_email), C(initiator_name),
-    C(target_id), C(meta) (every value text, for example C({"pending_approval": "true"})) and C(timestamp).
+  - "It remembers the highest event ID it has seen (and the IDs of the newest 10,000 events) and puts each
+    newer event on the queue once, oldest first, as C({\"netbird\": event}), where C(event) is the API's event
+    object: C(id), C(activity_code), C(activity), C(initiator_id), C(initiator_email), C(initiator_name),
+    C(target_id), C(meta) (every value text, for example C(pending_approval) is C(\"true\")) and C(timestamp)."
   - Events that are already in the log at the first successful poll are history and are not emitted,
     unless O(replay=true). Events logged while the source is not running are not emitted after a restart
     either (use O(replay=true) with idempotent rules, or a scheduled job as a safety net).
@@ -36,9 +36,9 @@ description:
     O(api_retries) within one poll, then a growing pause between polls, at most 5 minutes); the source
     keeps running and logs a warning for each failed poll. The API token never appears in its output.
   - If the log's newest ID goes down, or a known ID comes back with another timestamp, the server's log was
-    reset (a restored or new database): the source then emits only the events that are newer than the
+    reset (a restored or new database); the source then emits only the events that are newer than the
     newest one it had seen, and goes on from there.
-  - NetBird keeps the newest 10,000 events of an account; this source needs C(requests) and the
+  - NetBird keeps the newest 10,000 events of an account. This source needs C(requests) and the
     collection installed where ansible-rulebook runs.
 options:
   api_url:
@@ -51,8 +51,8 @@ options:
     description:
       - A personal access token (C(nbp_...)) or a JWT of a user or service user allowed to read the audit log
         (admin, owner or auditor).
-      - If not set, the environment variables E(NETBIRD_API_TOKEN) and then E(NB_PAT) are used. Prefer them:
-        a value in the rulebook may be printed by ansible-rulebook's debug output.
+      - If not set, the environment variables E(NETBIRD_API_TOKEN) and then E(NB_PAT) are used. Prefer them,
+        because a value in the rulebook may be printed by ansible-rulebook's debug output.
     type: str
   validate_certs:
     description:
@@ -79,7 +79,7 @@ options:
   activity_codes:
     description:
       - Emit only events with these C(activity_code) values (for example C(user.join), C(user.role.update),
-        C(personal.access.token.create)); a list, or one text with the codes separated by commas.
+        C(personal.access.token.create)), as a list or as one text with the codes separated by commas.
       - Default all events.
     type: list
     elements: str
