@@ -874,6 +874,72 @@ def test_fault_partial_serves_then_cuts_the_answer(api):
     assert api.emu.stderr() == ""
 
 
+def test_fault_body_contains_matches_only_that_body(api):
+    api.emu.control("POST", "faults", [{"method": "POST", "path": "/api/users", "body_contains": "bad@example.org",
+                                        "status": 500, "times": 2}])
+    api.post("/api/users", create_body(email="good@example.org"), expect=200)      # another body: not faulted
+    api.get("/api/users", expect=200)                                               # no body at all: not faulted
+    for dummy in range(2):
+        resp = api.post("/api/users", create_body(email="bad@example.org"), expect=500)
+        assert resp.json() == {"message": "internal server error", "code": 500}
+    api.post("/api/users", create_body(email="bad@example.org"), expect=200)       # times used up
+    assert api.emu.control("GET", "faults")["faults"] == []
+    # rules are tried in order; a rule whose text is not in the body does not use up its times
+    api.emu.control("POST", "faults", [{"path": "*", "body_contains": "nobody", "status": 503},
+                                       {"path": "/api/groups", "body_contains": '"ops"', "status": 409}])
+    api.post("/api/groups", {"name": "dev"}, expect=200)
+    api.post("/api/groups", {"name": "ops"}, expect=409)
+    assert [r["body_contains"] for r in api.emu.control("GET", "faults")["faults"]] == ["nobody"]
+    for bad in ({"path": "*", "status": 500, "body_contains": ""}, {"path": "*", "status": 500, "body_contains": 3}):
+        api.emu.control("POST", "faults", bad, expect=400)
+
+
+def test_idp_only_user_makes_every_create_of_that_email_500(api):
+    """The server state of a create killed between Dex's write and NetBird's: Dex holds the email, the store not."""
+    seeded = api.seed(users=[{"email": "Orphan@Example.org", "name": "Orphan", "idp_only": True}])["users"]
+    assert seeded == [{"email": "Orphan@Example.org", "name": "Orphan", "idp_only": True}]
+    assert all(u["email"].lower() != "orphan@example.org" for u in api.json("GET", "/api/users"))
+    assert api.emu.control("GET", "state")["idp_only"] == [{"email": "Orphan@Example.org", "name": "Orphan"}]
+    for email in ("orphan@example.org", "ORPHAN@example.org"):             # Dex keys emails in lower case
+        resp = api.post("/api/users", create_body(email=email, name="Orphan"), expect=500)
+        assert resp.json() == {"message": "internal server error", "code": 500}
+        assert resp.headers["Content-Type"] == "application/json; charset=UTF-8" and resp.headers["X-Request-Id"]
+    assert "got a handler error: user with email orphan@example.org already exists" in api.emu.stderr()
+    assert all(u["email"].lower() != "orphan@example.org" for u in api.json("GET", "/api/users"))
+    # other emails and service users are not affected; an invite link is made, but accepting it fails the same way
+    api.post("/api/users", create_body(email="fine@example.org"), expect=200)
+    api.post("/api/users", create_body(name="orphan@example.org", service=True), expect=200)
+    invite_body = {"email": "orphan@example.org", "name": "Orphan", "role": "user", "auto_groups": []}
+    invite = api.json("POST", "/api/users/invites", invite_body)
+    resp = api.post("/api/users/invites/%s/accept" % invite["invite_token"], {"password": "Orphan-Passw0rd!"},
+                    token="", expect=500)
+    assert resp.json() == {"message": "internal server error", "code": 500}
+    assert "user with email orphan@example.org already exists" in api.emu.stderr()
+    # the admin's repair (the IdP forgets the user) makes the next create work
+    assert api.emu.control("DELETE", "idp-only/orphan%40example.org") == {"idp_only": []}
+    api.emu.control("DELETE", "idp-only/orphan%40example.org", expect=404)
+    api.json("DELETE", "/api/users/invites/" + invite["id"])
+    assert api.json("POST", "/api/users", create_body(email="orphan@example.org", name="Orphan"))["email"] == "orphan@example.org"
+    # seeding rules: embedded IdP only (test_external_idp), a regular user, one email once
+    api.emu.control("POST", "seed", {"users": [{"email": "fine@example.org", "idp_only": True}]}, expect=409)
+    api.emu.control("POST", "seed", {"users": [{"name": "svc", "service_user": True, "idp_only": True}]}, expect=400)
+    # reset drops it (it was seeded through the control API, not --seed)
+    api.seed(users=[{"email": "again@example.org", "idp_only": True}])
+    api.emu.control("POST", "reset")
+    api.post("/api/users", create_body(email="again@example.org"), expect=200)
+
+
+def test_idp_only_survives_a_restart_with_the_state_file(start_emulator, tmp_path):
+    state = str(tmp_path / "state.json")
+    emu = start_emulator("--state-file", state)
+    emu.control("POST", "seed", {"users": [{"email": "kept@example.org", "name": "Kept", "idp_only": True}]})
+    emu.stop()
+    emu = start_emulator("--state-file", state)
+    resp = requests.post(emu.url + "/api/users", json=create_body(email="kept@example.org"),
+                         headers={"Authorization": "Token " + emu.token}, timeout=10)
+    assert resp.status_code == 500 and resp.json() == {"message": "internal server error", "code": 500}
+
+
 def test_request_counters(api):
     me = owner(api)
     api.emu.control("POST", "requests/reset")
@@ -932,6 +998,7 @@ def test_external_idp(start_emulator, client_for):
     ext = client_for(emu)
     me = ext.json("GET", "/api/users/current")
     assert "|" in me["id"] and "idp_id" not in me
+    emu.control("POST", "seed", {"users": [{"email": "dex@example.org", "idp_only": True}]}, expect=400)
     created = ext.json("POST", "/api/users", create_body(email="ext@example.org"))
     assert created["status"] == "invited" and "password" not in created and "|" in created["id"]
     assert err(ext.post("/api/users", create_body(email="EXT@example.org"), expect=409)) == \
@@ -1172,8 +1239,8 @@ def test_audit_log_records_user_changes_newest_first(api):
     by_target = {}
     for event in reversed(events):
         by_target.setdefault(event["target_id"], []).append(event["activity_code"])
-    assert by_target[alice["id"]] == ["user.create", "user.block", "user.role.update", "user.group.add"] or \
-        sorted(by_target[alice["id"]]) == sorted(["user.create", "user.block", "user.role.update", "user.group.add"])
+    # one PUT that changes several things logs them in v0.77.1's order: role, blocked state, groups added, removed
+    assert by_target[alice["id"]] == ["user.create", "user.role.update", "user.block", "user.group.add"]
     assert by_target[bob["id"]] == ["user.create", "user.block", "user.unblock"]
     assert events[0]["target_id"] == bob["id"] and events[0]["activity_code"] == "user.unblock"
     assert events[0]["initiator_id"] == owner(api)["id"] and events[0]["meta"]["email"] == "b@example.org"
@@ -1184,6 +1251,37 @@ def test_audit_log_records_user_changes_newest_first(api):
     assert api.json("GET", "/api/events/audit") == []
     user, token = api.user_with_token("user")
     api.get("/api/events/audit", token=token, expect=403)
+
+
+def test_pending_seed_logs_user_join_as_a_first_sso_login_does(api):
+    before = {e["id"] for e in api.json("GET", "/api/events/audit")}
+    seeded = api.seed(users=[{"email": "new@partner.example", "name": "New", "pending_approval": True},
+                             {"email": "old@partner.example", "name": "Old"}])["users"]
+    new = [e for e in api.json("GET", "/api/events/audit") if e["id"] not in before]
+    assert sorted((e["activity_code"], e["target_id"]) for e in new) == sorted(
+        [("user.join", seeded[0]["id"]), ("user.create", seeded[1]["id"])])
+    join = next(e for e in new if e["activity_code"] == "user.join")
+    # initiator and target are the user; the API renders the stored boolean as text (fmt.Sprintf("%v"))
+    assert join["initiator_id"] == join["target_id"] == seeded[0]["id"]
+    assert join["initiator_email"] == "new@partner.example" and join["initiator_name"] == "New"
+    assert join["meta"] == {"pending_approval": "true"} and join["activity"] == "User joined"
+    # approving and rejecting log what v0.77.1 logs (a reject is a deletion too)
+    other = api.seed(users=[{"email": "rej@partner.example", "name": "Rej", "pending_approval": True}])["users"][0]
+    api.json("POST", "/api/users/%s/approve" % q(seeded[0]["id"]))
+    api.delete("/api/users/%s/reject" % q(other["id"]), expect=200)
+    codes = [(e["activity_code"], e["target_id"]) for e in api.json("GET", "/api/events/audit")[:3]]
+    assert codes == [("user.delete", other["id"]), ("user.reject", other["id"]), ("user.approve", seeded[0]["id"])]
+    deleted = api.json("GET", "/api/events/audit")[0]["meta"]
+    assert sorted(deleted) == ["created_at", "email", "issued", "username"] and deleted["issued"] == "api"
+
+
+def test_audit_log_answers_the_newest_10000_events_newest_first(api):
+    api.emu.control("POST", "audit/clear")
+    api.seed(groups=[{"name": "g%05d" % n} for n in range(10003)])
+    events = api.get("/api/events/audit", expect=200, validate=False).json()      # (the shape is checked elsewhere)
+    ids = [int(e["id"]) for e in events]
+    assert len(events) == 10000 and ids == sorted(ids, reverse=True)
+    assert events[0]["meta"] == {"name": "g10002"} and events[-1]["meta"] == {"name": "g00003"}
 
 
 def test_setup_of_an_uninitialized_emulator(start_emulator, client_for):
