@@ -267,3 +267,61 @@ def test_one_failing_user_does_not_stop_the_team(ansible, emulator):
     assert run.rc == 0, run.output
     assert read_result(ansible)["created"] == ["kept@example.com"]
     assert emulator.writes() == 1
+
+
+TEAM_CSV = (u"email,name,role,auto_groups,department,service_user\n"
+            u"zoe@example.com,Zoë Ångström,admin,developers;ops,R&D,\n"
+            u"li@example.com,李雷,,,Sales,false\n"
+            u",\"{{ lookup('pipe', 'id') }}\",user,ci,,true\n")
+
+
+def test_team_file(ansible, emulator):
+    """A CSV team file (files/ next to the playbook, as ansible.builtin.copy finds src) with unicode names, an ignored
+    column, empty group cells and a service user named like a template joins the role's variables: onboarded as
+    written, one warning for the column, and a second run changes nothing. Bad files write nothing and name the file
+    and the row or key."""
+    emulator.seed(**SEED)
+    files = ansible.tmp_path / "files"
+    files.mkdir()
+    (files / "team.csv").write_text(TEAM_CSV, encoding="utf-8")
+    vars_ = {"netbird_onboarding_team_file": "team.csv",
+             "netbird_onboarding_users": [{"email": "alice@example.com", "name": "Alice"}]}
+    run = ansible.playbook(ROLE_TASKS, play_vars=vars_)
+    assert run.rc == 0, run.output
+    assert run.output.count("ignored the column(s) 'department'") == 1, run.output
+    assert sorted(read_result(ansible)["created"]) == sorted(["alice@example.com", "zoe@example.com", "li@example.com",
+                                                             "{{ lookup('pipe', 'id') }}"])
+    zoe, li = emulator.user(email="zoe@example.com"), emulator.user(email="li@example.com")
+    assert zoe["name"] == u"Zoë Ångström" and zoe["role"] == "admin"
+    assert sorted(zoe["auto_groups"]) == sorted([emulator.group_id("developers"), emulator.group_id("ops")])
+    assert li["name"] == u"李雷" and li["role"] == "user" and li["auto_groups"] == []
+    bot = emulator.user(name="{{ lookup('pipe', 'id') }}")
+    assert bot["is_service_user"] and bot["auto_groups"] == [emulator.group_id("ci")]
+
+    emulator.reset_counters()
+    run = ansible.playbook(ROLE_TASKS, play_vars=vars_)
+    assert run.rc == 0, run.output
+    assert all(not r["result"].get("changed") for r in run.results if r["task"] != "result"), run.output
+    assert emulator.writes() == 0 and read_result(ansible)["created"] == []
+
+    bad = {
+        "bad-email.csv": (u"email,name\nok@example.com,Ok\nnot-an-email,Bad\n", "bad-email.csv line 3.email 'not-an-email' is not an email address"),
+        "no-email.csv": (u"name,role\nA,user\n", "bad-email.csv line 1: the header has no email column".replace("bad-email", "no-email")),
+        "bad-role.yml": (u"users:\n  - {email: ok@example.com, name: Ok}\n  - {email: r@example.com, name: R, role: boss}\n",
+                         "bad-role.yml users[1] (r@example.com): value of role must be one of"),
+        "broken.yml": (u"users:\n  - email: a@example.com\n    name: [A\n", "broken.yml line 4: "),
+        "twice.json": (u'{"users": [{"email": "Alice@example.com", "name": "A"}]}',
+                       "Alice@example.com is named twice: netbird_onboarding_users[0] and twice.json users[0]"),
+    }
+    tasks = []
+    for name, (text, dummy) in sorted(bad.items()):
+        (files / name).write_text(text, encoding="utf-8")
+        tasks.append({"name": name, "block": [dict(ROLE_TASKS[0], vars={"netbird_onboarding_team_file": name})],
+                      "rescue": [{"name": "failed " + name, "ansible.builtin.debug": {"msg": "{{ ansible_failed_result.msg }}"}}]})
+    emulator.reset_counters()
+    run = ansible.playbook(tasks, play_vars={"netbird_onboarding_users": [{"email": "alice@example.com", "name": "Alice"}]})
+    assert run.rc == 0, run.output
+    for name, (dummy, message) in bad.items():
+        msg = run.result("failed " + name)["msg"]
+        assert message in msg and msg.endswith("nothing was written") and "\n" not in msg, (name, msg)
+    assert emulator.writes() == 0
