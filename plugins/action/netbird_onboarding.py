@@ -10,6 +10,7 @@ Documentation: plugins/modules/netbird_onboarding.py. The work itself is plugins
 from __future__ import annotations
 
 from ansible.errors import AnsibleError
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
@@ -22,9 +23,9 @@ CONNECTION = ("api_url", "api_token", "validate_certs", "ca_path", "api_timeout"
 # netbird_user's exclusive mode, passed on as given
 EXCLUSIVE = ("exclusive", "exclusive_scope", "offboard", "protect", "max_offboard")
 
+# users and service_users are checked by Team, without the copy of every entry that validation makes
+TEAM_LISTS = ("users", "service_users")
 ARGUMENT_SPEC = dict(
-    users=dict(type="list", elements="dict", default=[]),
-    service_users=dict(type="list", elements="dict", default=[]),
     approve=dict(type="list", elements="str", default=[]),
     reject=dict(type="list", elements="str", default=[]),
     team_file=dict(type="str"),
@@ -53,7 +54,17 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
-        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        lists = dict((key, self._task.args.get(key) or []) for key in TEAM_LISTS)
+        checked = ArgumentSpecValidator(ARGUMENT_SPEC).validate(
+            dict((key, value) for key, value in self._task.args.items() if key not in TEAM_LISTS))
+        if checked.error_messages:
+            result.update(failed=True, onboarding_failed=True, msg="; ".join(checked.error_messages))
+            return result
+        args = checked.validated_parameters
+        for key, value in lists.items():
+            if not isinstance(value, list) or not all(isinstance(entry, dict) for entry in value):
+                result.update(failed=True, onboarding_failed=True, msg="%s must be a list of dicts" % key)
+                return result
         team_file = None
         if args["team_file"]:
             try:
@@ -61,7 +72,7 @@ class ActionModule(ActionBase):
             except TeamFileError as exc:
                 result.update(failed=True, onboarding_failed=True, msg="%s: %s; nothing was written" % (TEAM_FILE, exc))
                 return result
-        team = Team(args["users"], args["service_users"], args["approve"], args["reject"], team_file)
+        team = Team(lists["users"], lists["service_users"], args["approve"], args["reject"], team_file)
         connection = dict((key, args[key]) for key in CONNECTION if args[key] is not None)
 
         def call(module, module_args):

@@ -242,7 +242,7 @@ def entry_spec(variable):
     """The argument spec of one element of the role variable ``variable``, from meta/argument_specs.yml."""
     if variable not in _SPECS:
         with open(ROLE_SPEC, encoding="utf-8") as handle:
-            options = yaml.safe_load(handle)["argument_specs"]["main"]["options"]
+            options = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))["argument_specs"]["main"]["options"]
         _SPECS[variable] = _clean_spec(options[variable]["options"])
     return _SPECS[variable]
 
