@@ -652,11 +652,11 @@ class Onboarding:
             if before_any_write:
                 text += "; nothing was written"
             else:
-                done = ["%d %s" % (len(summary[key]), key) for key in ("created", "updated", "removed", "offboarded", "invited",
+                done = ["%s %d" % (key, len(summary[key])) for key in ("created", "updated", "removed", "offboarded", "invited",
                                                                     "approved", "rejected") if summary[key]]
                 tokens = sum(len(names) for names in summary["tokens"].values())
                 if tokens:
-                    done.append("%d tokens created" % tokens)
+                    done.append("tokens created %d" % tokens)
                 text += "; done in all: %s" % (", ".join(done) if done else "nothing was changed")
                 skipped = [self.TITLES[step] for step in self.STEPS if self.stopped and step not in self.results and self._wanted(step)]
                 if skipped:

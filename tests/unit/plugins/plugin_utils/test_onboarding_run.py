@@ -67,7 +67,7 @@ def test_an_entry_failure_lets_independent_steps_run():
     assert [entry["user_name"] for entry in calls.calls[1][1]["tokens"]] == ["cd-bot"]
     assert result["onboarding_failed"] and "fail_fast" not in calls.calls[0][1]
     assert result["msg"].startswith("netbird_onboarding_service_users[0] (ci-bot): POST /api/users failed with HTTP 500")
-    assert "done in all: 2 created, 1 approved" in result["msg"] and "not attempted" not in result["msg"]
+    assert "done in all: created 2, approved 1" in result["msg"] and "not attempted" not in result["msg"]
     assert result["result"]["approved"] == ["p@x.io"]
 
 
