@@ -435,7 +435,8 @@ def relabel(text, key, members):
         return members[index].label if index < len(members) else match.group(0)
     text = pattern.sub(name, text)
     # the options the role sets from its own variables
-    return re.sub(r"(?<![\w.])(create_groups|max_offboard)(?=[:= ])", r"netbird_onboarding_\1", text)
+    text = text.replace("to users or protect", "to %s or netbird_onboarding_protect" % USERS)
+    return re.sub(r"(?<![\w.])(create_groups|max_offboard)\b", r"netbird_onboarding_\1", text)
 
 
 class Team:
