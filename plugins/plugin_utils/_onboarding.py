@@ -86,30 +86,37 @@ def onboarding_errors(data):
     each, naming the role variable and the entry."""
     if not isinstance(data, dict):
         raise AnsibleFilterError("onboarding_errors expects a dict with approve, reject and tokens, got %s" % type(data).__name__)
-    approve = data.get("approve") or []
-    reject = data.get("reject") or []
-    problems = []
-    for option, emails in ((APPROVE, approve), (REJECT, reject)):
-        for index, email in enumerate(emails):
-            problem = email_problem("%s[%d]" % (option, index), email)
-            if problem:
-                problems.append(problem)
-    rejected = set(_email(email) for email in reject)
-    both = []
-    for email in approve:
-        email = _email(email)
-        if email in rejected and email not in both:
-            both.append(email)
-    problems.extend("%s is in both %s and %s" % (email, APPROVE, REJECT) for email in both)
-
-    entry_spec = dict((key, value) for key, value in token_entry_argument_spec().items() if not key.startswith("_"))
-    validator = ArgumentSpecValidator(entry_spec)
-    seen = set()
+    approve = [("%s[%d]" % (APPROVE, index), email) for index, email in enumerate(data.get("approve") or [])]
+    reject = [("%s[%d]" % (REJECT, index), email) for index, email in enumerate(data.get("reject") or [])]
+    problems = approval_problems(approve, reject)
+    tokens = []
     for entry in data.get("tokens") or []:
         if not isinstance(entry, dict):
             problems.append("%s: a token must be a dict, got %s" % (SERVICE_USERS, type(entry).__name__))
-            continue
-        label = "%s: service user '%s', token '%s'" % (SERVICE_USERS, entry.get("user_name"), entry.get("name"))
+        else:
+            tokens.append(("%s: service user '%s', token '%s'" % (SERVICE_USERS, entry.get("user_name"), entry.get("name")), entry))
+    return problems + token_problems(tokens)
+
+
+def approval_problems(approve, reject):
+    """The email rule for each ``(where, email)`` to approve and reject, then the emails given to both."""
+    problems = [problem for where, email in list(approve) + list(reject) for problem in [email_problem(where, email)] if problem]
+    rejected = set(_email(email) for dummy, email in reject)
+    both = []
+    for dummy, email in approve:
+        email = _email(email)
+        if email in rejected and email not in both:
+            both.append(email)
+    return problems + ["%s is in both %s and %s" % (email, APPROVE, REJECT) for email in both]
+
+
+def token_problems(tokens):
+    """netbird_user_token's own rules for each ``(label, tokens element with user_name)``, and a token given twice."""
+    entry_spec_ = dict((key, value) for key, value in token_entry_argument_spec().items() if not key.startswith("_"))
+    validator = ArgumentSpecValidator(entry_spec_)
+    problems = []
+    seen = set()
+    for label, entry in tokens:
         spec, problem = _token_spec(entry, validator)
         if problem:
             problems.append("%s: %s" % (label, problem))
@@ -120,13 +127,32 @@ def onboarding_errors(data):
     return problems
 
 
+def invite_entry(user, expires_in):
+    """The netbird_user_invite element of a regular user: the keys an invite takes and the link lifetime."""
+    return dict([(key, user[key]) for key in INVITE_KEYS if user.get(key) is not None], expires_in=expires_in)
+
+
+def service_user_entry(user):
+    """The netbird_user element of a service user: without its tokens, with service_user set."""
+    entry = dict((key, value) for key, value in user.items() if key != "tokens")
+    entry["service_user"] = True
+    return entry
+
+
+def after_invites(items, existing, entry_of):
+    """Invite mode: the regular users netbird_user still handles, the absent ones and those netbird_user_invite found
+    to exist already (``existing``: their emails)."""
+    known = set(_email(email) for email in existing or [])
+    return ([item for item in items if entry_of(item).get("state") == "absent"]
+            + [item for item in items if entry_of(item).get("state") != "absent" and _email(entry_of(item).get("email")) in known])
+
+
 def _invite_batch(data, existing):
     """Invite mode: the present regular users, with the keys an invite takes and the link lifetime."""
     if not data.get("invite"):
         return []  # the users are not even read
     expires_in = data.get("invite_expires_in")
-    return [dict([(key, user[key]) for key in INVITE_KEYS if user.get(key) is not None], expires_in=expires_in)
-            for user in _entries(data, "users") if user.get("state") != "absent"]
+    return [invite_entry(user, expires_in) for user in _entries(data, "users") if user.get("state") != "absent"]
 
 
 def _user_batch(data, existing):
@@ -134,15 +160,8 @@ def _user_batch(data, existing):
     users without their tokens."""
     users = _entries(data, "users")
     if data.get("invite"):
-        known = set(_email(email) for email in existing or [])
-        users = ([user for user in users if user.get("state") == "absent"]
-                 + [user for user in users if user.get("state") != "absent" and _email(user.get("email")) in known])
-    batch = list(users)
-    for user in _entries(data, "service_users"):
-        entry = dict((key, value) for key, value in user.items() if key != "tokens")
-        entry["service_user"] = True
-        batch.append(entry)
-    return batch
+        users = after_invites(users, existing, lambda user: user)
+    return list(users) + [service_user_entry(user) for user in _entries(data, "service_users")]
 
 
 def _token_part(data, existing):
@@ -482,34 +501,17 @@ class Team:
         seen = {}
         for member in self.service_users:
             self._once(seen, member.entry.get("name"), member)
-        for members in (self.approve, self.reject):
-            for member in members:
-                problem = email_problem(member.where, member.entry)
-                if problem:
-                    self.problems.append(problem)
-        rejected = set(_email(member.entry) for member in self.reject)
-        both = []
-        for member in self.approve:
-            email = _email(member.entry)
-            if email in rejected and email not in both:
-                both.append(email)
-        self.problems.extend("%s is in both %s and %s" % (email, APPROVE, REJECT) for email in both)
-        entry_spec_ = dict((key, value) for key, value in token_entry_argument_spec().items() if not key.startswith("_"))
-        validator = ArgumentSpecValidator(entry_spec_)
-        seen = set()
-        for member, tokens in self._present_tokens():
-            for index, token in enumerate(tokens):
+        self.problems.extend(approval_problems([(member.where, member.entry) for member in self.approve],
+                                               [(member.where, member.entry) for member in self.reject]))
+        tokens = []
+        for member, entries in self._present_tokens():
+            for index, token in enumerate(entries):
                 where = "%s.tokens[%d]" % (member.label, index)
                 if not isinstance(token, dict):
                     self.problems.append("%s must be a dict, got %s" % (where, type(token).__name__))
-                    continue
-                spec, problem = _token_spec(dict(token, user_name=member.entry.get("name")), validator)
-                if problem:
-                    self.problems.append("%s (%s): %s" % (where, token.get("name"), problem))
-                elif spec.identity() in seen:
-                    self.problems.append("%s (%s): given twice; give each token once" % (where, token.get("name")))
                 else:
-                    seen.add(spec.identity())
+                    tokens.append(("%s (%s)" % (where, token.get("name")), dict(token, user_name=member.entry.get("name"))))
+        self.problems.extend(token_problems(tokens))
 
     def _once(self, seen, key, member):
         if key in seen:
@@ -525,26 +527,14 @@ class Team:
     def invite_batch(self, expires_in):
         """Invite mode: the present regular users, with the keys an invite takes and the link lifetime."""
         members = [member for member in self.users if member.entry.get("state") != "absent"]
-        entries = [dict([(key, member.entry[key]) for key in INVITE_KEYS if member.entry.get(key) is not None], expires_in=expires_in)
-                   for member in members]
-        return entries, members
+        return [invite_entry(member.entry, expires_in) for member in members], members
 
     def user_batch(self, invite=False, existing=()):
         """The regular users (invite mode: the absent ones and those that exist already), then the service users
         without their tokens."""
-        members = self.users
-        if invite:
-            known = set(_email(email) for email in existing)
-            members = ([member for member in members if member.entry.get("state") == "absent"]
-                       + [member for member in members if member.entry.get("state") != "absent" and _email(member.entry.get("email")) in known])
-        entries = [member.entry for member in members]
-        members = list(members)
-        for member in self.service_users:
-            entry = dict((key, value) for key, value in member.entry.items() if key != "tokens")
-            entry["service_user"] = True
-            entries.append(entry)
-            members.append(member)
-        return entries, members
+        members = after_invites(self.users, existing, lambda member: member.entry) if invite else list(self.users)
+        entries = [member.entry for member in members] + [service_user_entry(member.entry) for member in self.service_users]
+        return entries, members + self.service_users
 
     def token_batch(self, skip=()):
         """Every token of a present service user whose own entry did not fail, with ``user_name`` set."""
