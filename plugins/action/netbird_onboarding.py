@@ -9,6 +9,8 @@ Documentation: plugins/modules/netbird_onboarding.py. The work itself is plugins
 
 from __future__ import annotations
 
+import os
+
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
@@ -96,7 +98,7 @@ class ActionModule(ActionBase):
     def _team_file_path(self, path):
         """Where ansible.builtin.copy would find ``src``: the role's files/, then the play's (an absolute path as it is)."""
         try:
-            return self._find_needle("files", path)
+            return self._find_needle("files", os.path.expanduser(path))
         except AnsibleError:
             raise TeamFileError("%s not found (a relative path is looked up as ansible.builtin.copy's src is: in the role's"
                                 " and the playbook's files/ directory, then next to the playbook)" % path)
