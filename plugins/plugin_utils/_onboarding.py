@@ -396,8 +396,8 @@ def read_structured(path, shown):
             else:
                 data = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except ValueError as exc:  # json.JSONDecodeError, UnicodeDecodeError
-        line = getattr(exc, "lineno", None)
-        raise TeamFileError("%s%s: %s" % (shown, " line %d" % line if line else "", getattr(exc, "msg", exc)))
+        where = " line %s" % exc.lineno if getattr(exc, "lineno", None) else ""
+        raise TeamFileError("%s%s: %s" % (shown, where, getattr(exc, "msg", exc)))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
@@ -643,8 +643,8 @@ class Onboarding:
             if before_any_write:
                 text += "; nothing was written"
             else:
-                done = ["%s %d" % (key, len(summary[key])) for key in ("created", "updated", "removed", "offboarded", "invited",
-                                                                    "approved", "rejected") if summary[key]]
+                counted = ("created", "updated", "removed", "offboarded", "invited", "approved", "rejected")
+                done = ["%s %d" % (key, len(summary[key])) for key in counted if summary[key]]
                 tokens = sum(len(names) for names in summary["tokens"].values())
                 if tokens:
                     done.append("tokens created %d" % tokens)
