@@ -14,8 +14,9 @@ author:
 positional: _input, part
 description:
   - Turns the variables of the C(netbird_ops.netbird.onboarding) role into the batches of its modules, in Python, in
-    one pass. The role calls it for each batch it needs; Jinja filter chains over every user cost seconds for 10,000
+    one pass, for a playbook that calls the modules itself. Jinja filter chains over every user cost seconds for 10,000
     users (every element through every filter is templated and tagged, since ansible-core 2.19).
+  - The role itself runs M(netbird_ops.netbird.netbird_onboarding), which builds the same batches with the same code.
   - V(users) is the M(netbird_ops.netbird.netbird_user) batch, V(tokens) the M(netbird_ops.netbird.netbird_user_token)
     batch and V(invites) the M(netbird_ops.netbird.netbird_user_invite) batch (invite mode only).
   - With O(part), only that batch is built (and only the variables it needs are read).

@@ -15,8 +15,9 @@ description:
   - Checks the approvals, rejections and service user tokens of the C(netbird_ops.netbird.onboarding) role with the
     rules of M(netbird_ops.netbird.netbird_user_approval) and M(netbird_ops.netbird.netbird_user_token) themselves
     (the same code, not a copy), without a request to the server.
-  - The role runs it before its first write. The token and approval modules check their input only when they run, after
-    M(netbird_ops.netbird.netbird_user) may already have written; this filter lets the role refuse that input first.
+  - The token and approval modules check their input only when they run, after M(netbird_ops.netbird.netbird_user) may
+    already have written; this filter lets a playbook refuse that input first. The role itself runs
+    M(netbird_ops.netbird.netbird_onboarding), which applies the same rules (the same code) before its first request.
   - Covers the rules the role's argument spec cannot express (its argument spec has checked types, choices and
     required keys). These are the email address pattern, an email both approved and rejected, a token lifetime
     (C(expires_in)) missing or outside NetBird's 1 to 365 days, a rotation window (C(rotate_before_days)) not

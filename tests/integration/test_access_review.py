@@ -181,7 +181,7 @@ def test_onboarding_role_exclusive(ansible, emulator):
             "netbird_onboarding_exclusive": True, "netbird_onboarding_exclusive_scope": "all",
             "netbird_onboarding_protect": ["idle-bot"], "netbird_onboarding_max_offboard": 1}
     run = ansible.playbook(tasks, play_vars=base)
-    assert run.rc != 0 and "more than max_offboard=1" in run.output and "bob@x.io, carol@x.io" in run.output, run.output
+    assert run.rc != 0 and "more than netbird_onboarding_max_offboard=1" in run.output and "bob@x.io, carol@x.io" in run.output, run.output
     assert emulator.writes() == 0
     empty = dict(base, netbird_onboarding_users=[], netbird_onboarding_service_users=[])
     run = ansible.playbook(tasks, play_vars=empty)
