@@ -78,7 +78,38 @@ notes:
   - Run the modules on the controller (C(delegate_to=localhost) or C(connection=local)).
 '''
 
+    # Loop semantics of every module that takes a list of entries.
     BATCH = r'''
+options:
+  fail_fast:
+    description:
+      - What a failed write does to the rest of the batch (a list of entries).
+      - V(false) (the default) behaves like an Ansible loop. Every entry that does not depend on a failed one is
+        attempted, and then the task fails with one line. That line names each failed entry (its method, path, status
+        and the server's message) and says what was done.
+      - An entry depends on a failed one in three cases. A later step of the same change never runs after an earlier
+        step failed (a token rotation keeps the old token when creating the new one failed). An entry that needs a group
+        which O(ignore:create_groups) could not create is not attempted. A change of the account owner or of the token's
+        own user still runs alone, after every earlier entry has ended, failed or not.
+      - Offboarding in exclusive mode (M(netbird_ops.netbird.netbird_user)) does not depend on the listed entries. A
+        person who left is blocked even when a newcomer's create fails. Listed users are never offboarded, whether
+        their change failed or not.
+      - V(true) starts no new write after the first failure (writes already in flight finish). The message lists what
+        was done and what was C(not attempted).
+      - A failure that no later request can escape stops the batch even with V(false). This is the case when the token
+        is rejected (HTTP 401), when the server keeps answering HTTP 429 after O(api_retries), or when it cannot be
+        reached.
+      - On failure the result still holds one entry per input element, also with O(ignore:batch_results=changed). A
+        failed entry has C(failed=true) and C(msg), its one-line error. An entry not attempted also has
+        C(not_attempted=true), and its C(msg) says why. Each entry keeps the keys that identify it.
+      - Input errors (a bad option, an unknown group, a user named twice) fail the task before any write. They do not
+        count as failures of the batch.
+    type: bool
+    default: false
+'''
+
+    # Which entries the result of a batch lists.
+    BATCH_RESULTS = r'''
 options:
   batch_results:
     description:

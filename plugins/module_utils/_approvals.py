@@ -18,7 +18,8 @@ from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import (
     quote_segment,
 )
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._audit import state_reported, with_state
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import Change, Kind, Outcome, module_runner
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import Change, Kind, Outcome
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._task import module_runner
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import UserKind, email_problem, public_user
 
 
@@ -30,6 +31,7 @@ def approval_argument_spec():
         emails=dict(type="list", elements="str"),
         all_pending=dict(type="bool", default=False),
         email_domains=dict(type="list", elements="str"),
+        fail_fast=dict(type="bool", default=False),
     )
 
 
@@ -207,10 +209,6 @@ class ApprovalKind(Kind):
 
     # -- results -----------------------------------------------------------------------------
     def view(self, change, outcome, partial=False):
-        if outcome is None:
-            if partial:
-                return None
-            outcome = self.predict(change)
         return public_user(change.current if change.action == "reject" else outcome.result, self.users.groups)
 
     def failure_text(self, change, outcome, stage, exc):
@@ -228,7 +226,8 @@ class ApprovalKind(Kind):
         return {"before": before, "after": after, "before_header": change.label, "after_header": change.label}
 
     def finish(self, result, entries, changes, outcomes):
-        result["changed"] = bool(entries)
+        # an entry is a user acted on (or that would be, in check mode): its dict has no "changed" of its own
+        result["changed"] = any(not entry.get("failed") for entry in entries)
 
 
-run_approvals = module_runner(ApprovalKind, approval_specs)
+run_approvals = module_runner(ApprovalKind.from_params, approval_specs)

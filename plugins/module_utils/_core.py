@@ -5,20 +5,26 @@
 
 """The one engine every module runs on: plan every change, then apply them, in one place.
 
-A resource family (users, tokens, approvals, and later invites) is a ``Kind``: it supplies only
-``prepare`` (read what planning needs, once), ``find``, ``plan`` (spec -> immutable ``Change``),
-``apply`` (Change -> ``Outcome``) and ``view`` / ``diff`` (what results show). The ``BatchRunner``
-owns the rest: plan-all-then-apply, ordering (``Kind.phases``), warnings, check mode, diff mode,
-results, the batch summary, and the one partial-failure story. Private to netbird_ops.netbird;
-not a public API.
+A resource family (users, tokens, approvals, invites, the setup) is a ``Kind``: it plans immutable ``Change``s,
+applies one (-> ``Outcome``) and says how results show it; the contract is documented on ``Kind``. The
+``BatchRunner`` is one run: it is handed the kind and its settings, and owns the rest: plan-all-then-apply,
+prerequisites (``Prerequisite``), stages and lanes, check mode, diff mode, warnings, results, the batch's loop
+semantics (``fail_fast``) and the one failure story. It never sees the module or its parameters (``_task.py`` builds
+it). Private to netbird_ops.netbird; not a public API.
 """
 
 from __future__ import annotations
 
 import copy
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdError, NetBirdInputError, OperationFailed
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import (
+    AmbiguousWriteError,
+    NetBirdAPIError,
+    NetBirdError,
+    NetBirdInputError,
+    OperationFailed,
+)
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._common import clean
 
 # Past tense of every action, for summaries and "already done" lists.
@@ -56,6 +62,7 @@ def batch_argument_spec(entry_spec, key, **extra):
     spec[key] = dict(type="list", elements="dict", options=copy.deepcopy(entry_spec), **extra)
     spec[key].update(rules)
     spec["batch_results"] = dict(type="str", choices=["all", "changed"], default="all")
+    spec["fail_fast"] = dict(type="bool", default=False)
     kwargs = dict((name, list(value)) for name, value in rules.items())
     kwargs["mutually_exclusive"] = kwargs.get("mutually_exclusive", []) + [(key, name) for name in entry_spec]
     return spec, kwargs
@@ -178,37 +185,80 @@ class ApplyError(NetBirdError):
         self.outcome = outcome
 
 
+# -- what must happen before the changes that need it ------------------------------------------------
+
+class Prerequisite:
+    """A write that some changes need before they can be sent (e.g. a group that ``create_groups`` makes).
+
+    A kind hands these out from ``Kind.prerequisites``; the runner runs each one that a change to be written needs,
+    before the first change of the first stage, and does not attempt the changes that need a prerequisite that failed.
+    """
+
+    label = "a prerequisite"   # how messages name it: "group 'ops' (create_groups)"
+
+    def needed_by(self, change) -> bool:
+        raise NotImplementedError
+
+    def run(self):
+        """Send the write; returns what was done (for "already done"), or raises NetBirdError."""
+        raise NotImplementedError
+
+    def blocked_text(self):
+        """Why a change that needs this prerequisite was not attempted, once it failed."""
+        return "it needs %s, which failed" % self.label
+
+
 # -- the kinds ---------------------------------------------------------------------------------------
 
 class Kind:
-    """A resource family. Subclasses implement prepare / find / plan / apply / view (and diff, done_text)."""
+    """A resource family, as the runner sees it. The contract is exactly the methods the runner calls:
+
+    ``plan_all(specs)`` (every Change, or NetBirdInputError before any write), ``prerequisites(changes)``,
+    ``phases(changes)``, ``lane(change)``, ``apply(change, stage, previous)`` (real runs only: check mode is decided by
+    the runner, which calls ``predict`` instead), ``predict(change)``, ``view(change, outcome, partial)``,
+    ``diff(change, outcome)``, ``done_text``, ``failure_text`` and ``finish``; plus the class attributes below and
+    ``warnings`` (about the run as a whole, read once after planning).
+
+    ``prepare`` and ``plan`` are not part of it: they are the steps of the default ``plan_all``. A kind is built once,
+    from the task's parameters, by ``from_params``.
+    """
 
     result_key = None      # key of the batch result list ("users", "tokens")
-    groups = None          # the kind's GroupResolver, when it resolves auto_groups (create_groups lives there)
     concurrent = False     # True: apply() is safe to call from several threads for changes in different lanes
     list_result = False    # True: the result is always the list (as in batch mode)
     single_keys = ()       # keys of an entry copied to the result in single mode
 
     def __init__(self, client, check_mode=False):
         self.client = client
-        self.check_mode = check_mode
-        self.warnings = []     # warnings about the run as a whole (not about one change)
+        self.check_mode = check_mode   # planning may differ (a warning instead of a refusal); apply never runs in it
+        self.warnings = []             # warnings about the run as a whole (not about one change)
 
+    @classmethod
+    def from_params(cls, client, params, check_mode=False):
+        """The kind for one task, built once from its parameters."""
+        return cls(client, check_mode=check_mode)
+
+    # -- planning (helpers of the default plan_all) --------------------------------------------------
     def prepare(self, specs):
         """Read what planning needs (one list call), before the first plan."""
-
-    def find(self, spec):
-        raise NotImplementedError
 
     def plan(self, spec):
         raise NotImplementedError
 
+    # -- the contract ----------------------------------------------------------------------------------
     def plan_all(self, specs):
         self.prepare(specs)
         return [self.plan(spec) for spec in specs]
 
+    def prerequisites(self, changes):
+        """Writes that some changes need first (``Prerequisite``); none by default."""
+        return []
+
     def phases(self, changes):
-        """[(stage, [indexes])]: the order in which changes are handled. One pass, in input order, by default."""
+        """[(stage, [indexes])]: the order in which changes are handled. One pass, in input order, by default.
+
+        A change in several stages (a token rotation: create, then delete) is not handled in a later stage once an
+        earlier one failed."""
         return [(None, list(range(len(changes))))]
 
     def apply(self, change, stage=None, previous=None):
@@ -225,19 +275,8 @@ class Kind:
     def predict(self, change):
         return Outcome(change, change.predicted)
 
-    def pre_apply(self, changes):
-        """Writes before every change: the groups ``create_groups`` planned (one POST each). Returns what was done."""
-        if self.groups is not None and self.groups.planned and any(change.changed for change in changes):
-            return ["created group %s" % name for name in self.groups.create_planned()]
-        return []
-
-    def real_body(self, body):
-        """A request body with the stand-in IDs of groups made by ``pre_apply`` replaced by their real IDs."""
-        if self.groups is None or not body or "auto_groups" not in body:
-            return body
-        return dict(body, auto_groups=self.groups.real(body["auto_groups"]))
-
     def view(self, change, outcome, partial=False):
+        """One result entry (None: not listed). ``partial``: a write failed, so show what is really there."""
         raise NotImplementedError
 
     def diff(self, change, outcome):
@@ -266,192 +305,268 @@ def partial_failure_message(head, done, rest, story):
     return text
 
 
-class BatchRunner:
-    """Plan every change, then apply: check mode, diff mode, warnings, results and partial failures.
+def stops_the_batch(exc):
+    """Why no later write can succeed after ``exc`` (the token rejected, the server out of reach), or None.
 
-    The apply loop (``_apply``) is the one place that sends writes. With ``api_concurrency`` > 1 and a kind
-    that allows it (``Kind.concurrent``), each stage runs its changes with that many in flight (never two of one
-    ``Kind.lane``); stages stay in order, and results, warnings and failure reports are those of a sequential run.
+    Such a failure ends the batch as ``fail_fast`` does, even without it: every later request would fail the same way
+    (and each would first wait through api_retries).
+    """
+    cause = exc.cause if isinstance(exc, ApplyError) else exc
+    if not isinstance(cause, NetBirdAPIError) or isinstance(cause, AmbiguousWriteError):
+        return None
+    if cause.status == 401:
+        return "the API token was rejected (HTTP 401)"
+    if cause.status == 429:
+        return "the server kept answering HTTP 429 (rate limit) after api_retries"
+    if cause.status is None:
+        return "the server could not be reached (%s)" % (cause.reason or cause.message or "no response")
+    return None
+
+
+class _Inline:
+    """The executor of width 1: runs each change when it is submitted, in this thread."""
+
+    @staticmethod
+    def submit(func, *args):
+        future = Future()
+        future.set_result(func(*args))
+        return future
+
+    def shutdown(self, wait=True):
+        pass
+
+
+class BatchRunner:
+    """One run of a kind: plan every change, then apply them: check mode, diff mode, warnings, results, failures.
+
+    Everything comes from the constructor: the kind, how many changes may be in flight (``width``; 1 for a kind that
+    is not ``concurrent``), the flow slots (``flow``: acquire / release / can_start, or None), the check and diff
+    flags, a ``warn`` callback, whether the task is a batch, ``only_changed`` (batch_results=changed) and
+    ``fail_fast``. The run's state (outcomes, what was done, what failed) lives on the runner.
+
+    One apply loop serves every width: each stage (``Kind.phases``) starts its changes in input order, at most
+    ``width`` in flight and never two of one ``Kind.lane``; an EXCLUSIVE change runs alone. Outcomes, warnings and
+    "already done" are recorded in input order when the stage ends, so a run at any width reports what a sequential
+    one does.
+
+    Loop semantics. By default every change that does not depend on a failed one is attempted, and the run fails at
+    the end with one line naming each failure and what was done. A change depends on
+      - its own earlier stages (a token rotation never deletes the old token when creating the new one failed),
+      - the prerequisites it needs (``Kind.prerequisites``: a group that create_groups had to make).
+    An EXCLUSIVE change keeps its place: it starts after every earlier change of its stage has ended (failed or not)
+    and before any later one. With ``fail_fast`` no new write starts after the first failure (those in flight
+    finish); so it is, without fail_fast, after a failure that no later write can escape (``stops_the_batch``).
+    On failure the result lists every entry: a failed one with ``failed`` and ``msg``, one not attempted also with
+    ``not_attempted``; these are listed even with ``only_changed``. Input errors are raised by ``plan_all``, before
+    any write: they are not loop failures.
     """
 
-    def __init__(self, nb, kind, batch=False, only_changed=False):
-        self.nb = nb
+    def __init__(self, kind, width=1, flow=None, check_mode=False, diff_mode=False, warn=None, batch=False,
+                 only_changed=False, fail_fast=False):
         self.kind = kind
+        self.width = max(1, int(width or 1)) if kind.concurrent else 1
+        self.flow = flow if self.width > 1 else None
+        self.check_mode = check_mode
+        self.diff_mode = diff_mode
+        self.warn = warn or (lambda text: None)
         self.batch = batch
         # batch_results=changed: the result lists only the entries that changed (or would, in check mode); the
         # summary still names every entry. At 10,000 entries the full list is most of what the module returns and
         # Ansible scrubs, copies and registers.
         self.only_changed = only_changed
+        self.fail_fast = fail_fast
+        # the run's state
+        self.changes = []
+        self.outcomes = {}      # index -> Outcome (of the last stage that ran, or of the failure)
+        self.done = []          # what was done, in order ("created alice@example.com")
+        self.finished = set()   # indexes whose every step ran
+        self.touched = set()    # indexes with at least one write that took effect
+        self.failed = {}        # index -> the entry's one-line error
+        self.failures = []      # every failure's text, in the order reported (prerequisites first)
+        self.skipped = {}       # index -> why it was not attempted (a failed dependency)
+        self.stopped = None     # why no new write starts any more (fail_fast, or a failure that stops the batch)
 
+    # -- the run -------------------------------------------------------------------------------------------
     def run(self, specs):
-        changes = self.kind.plan_all(specs)
+        self.changes = self.kind.plan_all(specs)
         self._warn(self.kind.warnings)
-        for change in changes:
+        for change in self.changes:
             self._warn(change.warnings)
-        outcomes = {}
-        done = []
-        if self.nb.check_mode:
-            for index, change in enumerate(changes):
-                outcomes[index] = self.kind.predict(change)
-        else:
-            self._apply(changes, outcomes, done)
-        return self._result(changes, outcomes)
+        if self.check_mode:
+            for index, change in enumerate(self.changes):
+                self.outcomes[index] = self.kind.predict(change)
+            return self._result()
+        self._prerequisites()
+        for stage, indexes in self.kind.phases(self.changes):
+            self._stage(stage, [i for i in indexes if self._due(i)])
+        for index, change in enumerate(self.changes):
+            if index not in self.outcomes and not change.changed:
+                self.outcomes[index] = self.kind.predict(change)
+        if self.failures:
+            raise OperationFailed(self._message(), self._result(partial=True))
+        return self._result()
 
     def _warn(self, warnings):
         for warning in warnings:
-            self.nb.warn(warning)
+            self.warn(warning)
 
-    def _apply(self, changes, outcomes, done):
-        finished = set(i for i, change in enumerate(changes) if not change.changed)
-        done.extend(self.kind.pre_apply(changes))
-        width = self._width()
-        for stage, indexes in self.kind.phases(changes):
-            todo = [index for index in indexes if changes[index].changed]
-            if width > 1 and len(todo) > 1:
-                for index in indexes:
-                    if not changes[index].changed:
-                        outcomes[index] = self.kind.predict(changes[index])
-                self._apply_concurrently(changes, outcomes, done, finished, stage, todo, width)
+    def _due(self, index):
+        return self.changes[index].changed and index not in self.failed and index not in self.skipped
+
+    def _stop_after(self, exc):
+        """After a failure: no new write starts with fail_fast, or when no later write can succeed."""
+        if self.stopped is None:
+            self.stopped = stops_the_batch(exc) or ("fail_fast: no new write starts after the first failure" if self.fail_fast else None)
+
+    def _prerequisites(self):
+        for prerequisite in self.kind.prerequisites(self.changes):
+            needers = [i for i in range(len(self.changes)) if self._due(i) and prerequisite.needed_by(self.changes[i])]
+            if not needers or self.stopped:
                 continue
-            for index in indexes:
-                change = changes[index]
-                if not change.changed:
-                    outcomes[index] = self.kind.predict(change)
-                    continue
-                try:
-                    outcome = self.kind.apply(change, stage, outcomes.get(index))
-                except NetBirdError as exc:
-                    self._record_failure(outcomes, index, exc)
-                    self._fail(changes, outcomes, index, stage, exc, done, finished)
-                self._record(changes, outcomes, done, finished, index, stage, outcome)
-        for index, change in enumerate(changes):
-            if index not in outcomes:
-                outcomes[index] = self.kind.predict(change)
-
-    def _width(self):
-        """Changes in flight at once: api_concurrency for a kind that allows it, else 1."""
-        if not self.kind.concurrent:
-            return 1
-        try:
-            return max(1, int(self.nb.params.get("api_concurrency") or 1))
-        except (TypeError, ValueError):
-            return 1
-
-    def _record(self, changes, outcomes, done, finished, index, stage, outcome):
-        outcomes[index] = outcome
-        self._warn(outcome.warnings)
-        outcome.warnings = []
-        if outcome.done:
-            finished.add(index)
-        text = self.kind.done_text(changes[index], outcome, stage)
-        if text:
-            done.append(text)
-
-    def _record_failure(self, outcomes, index, exc):
-        outcome = exc.outcome if isinstance(exc, ApplyError) else outcomes.get(index)
-        if outcome is not None:
-            outcomes[index] = outcome
-            self._warn(outcome.warnings)
-
-    def _apply_concurrently(self, changes, outcomes, done, finished, stage, todo, width):
-        """One stage with up to ``width`` changes in flight, never two of one lane; results as a sequential run.
-
-        Only this thread touches the runner's state: workers call ``kind.apply`` and hand back the outcome or the
-        error. Outcomes, warnings and "already done" are recorded in input order once the stage ends (or fails):
-        after a failure no new change starts, the ones in flight finish, and the failure reports them as done.
-        """
-        flow = getattr(self.kind.client, "flow", None)
-        lanes = [self.kind.lane(changes[index]) for index in todo]
-        pending = list(range(len(todo)))      # positions in todo, in input order
-        busy = set()                          # lanes in flight
-        running = {}                          # future -> position
-        results = {}                          # position -> ("ok", outcome) | ("error", exc)
-
-        def work(position):
-            index = todo[position]
             try:
-                return ("ok", self.kind.apply(changes[index], stage, outcomes.get(index)))
+                text = prerequisite.run()
             except NetBirdError as exc:
-                return ("error", exc)
-            finally:
-                if flow is not None:
-                    flow.release()
+                self.failures.append("%s: %s" % (prerequisite.label, exc))
+                self._stop_after(exc)
+                for index in needers:
+                    self.skipped[index] = prerequisite.blocked_text()
+                continue
+            if text:
+                self.done.append(text)
 
-        failed = False
-        with ThreadPoolExecutor(max_workers=width) as pool:
-            while running or (pending and not failed):
-                while pending and not failed and len(running) < width and (flow is None or flow.can_start()):
-                    position = self._next_ready(pending, lanes, busy, running)
-                    if position is None:
+    def _stage(self, stage, todo):
+        """Apply one stage's changes, at most ``width`` in flight, never two of one lane; record them in input order."""
+        lanes = dict((index, self.kind.lane(self.changes[index])) for index in todo)
+        pending = list(todo)
+        busy = set()        # lanes in flight
+        running = {}        # future -> index
+        results = {}        # index -> ("ok", outcome) | ("error", exc)
+        executor = ThreadPoolExecutor(max_workers=self.width) if self.width > 1 else _Inline()
+        try:
+            while running or (pending and not self.stopped):
+                while pending and not self.stopped and len(running) < self.width and (self.flow is None or self.flow.can_start()):
+                    index = self._next_ready(pending, lanes, busy, running)
+                    if index is None:
                         break
-                    pending.remove(position)
-                    busy.add(lanes[position])
-                    if flow is not None:
-                        flow.acquire()
-                    running[pool.submit(work, position)] = position
+                    pending.remove(index)
+                    busy.add(lanes[index])
+                    if self.flow is not None:
+                        self.flow.acquire()
+                    running[executor.submit(self._work, index, stage)] = index
                 if not running:
                     break
-                finished_now = wait(list(running), return_when=FIRST_COMPLETED).done
-                for future in finished_now:
-                    position = running.pop(future)
-                    busy.discard(lanes[position])
-                    results[position] = future.result()
-                    failed = failed or results[position][0] == "error"
-        errors = []
-        for position in sorted(results):
-            index = todo[position]
-            status, value = results[position]
+                for future in wait(list(running), return_when=FIRST_COMPLETED).done:
+                    index = running.pop(future)
+                    busy.discard(lanes[index])
+                    results[index] = future.result()
+                    if results[index][0] == "error":
+                        self._stop_after(results[index][1])
+        finally:
+            executor.shutdown(wait=True)
+        for index in sorted(results):
+            status, value = results[index]
             if status == "ok":
-                self._record(changes, outcomes, done, finished, index, stage, value)
+                self._record(index, stage, value)
             else:
-                self._record_failure(outcomes, index, value)
-                errors.append((index, value))
-        if errors:
-            index, exc = errors[0]
-            also = [self.kind.failure_text(changes[i], outcomes.get(i), stage, e.cause if isinstance(e, ApplyError) else e)
-                    for i, e in errors[1:]]
-            self._fail(changes, outcomes, index, stage, exc, done, finished, also=[pair[0] for pair in errors[1:]], also_text=also)
+                self._record_failure(index, stage, value)
+
+    def _work(self, index, stage):
+        """Apply one change (in a worker thread at width > 1): only kind.apply runs here, the runner's state is not touched."""
+        try:
+            return ("ok", self.kind.apply(self.changes[index], stage, self.outcomes.get(index)))
+        except NetBirdError as exc:
+            return ("error", exc)
+        finally:
+            if self.flow is not None:
+                self.flow.release()
 
     @staticmethod
     def _next_ready(pending, lanes, busy, running):
-        """The first pending position that may start now: its lane idle, no EXCLUSIVE change skipped or running."""
+        """The first pending change that may start now: its lane idle, no EXCLUSIVE change skipped or running."""
         if EXCLUSIVE in busy:
             return None
-        for position in pending:
-            if lanes[position] == EXCLUSIVE:
-                return None if running else position
-            if lanes[position] not in busy:
-                return position
+        for index in pending:
+            if lanes[index] == EXCLUSIVE:
+                return None if running else index
+            if lanes[index] not in busy:
+                return index
         return None
 
-    def _fail(self, changes, outcomes, index, stage, exc, done, finished, also=(), also_text=()):
-        change = changes[index]
-        head = self.kind.failure_text(change, outcomes.get(index), stage, exc.cause if isinstance(exc, ApplyError) else exc)
-        if also_text:
-            # other changes that were in flight when the first failed, and failed too
-            head += "; also failed: %s" % "; ".join(also_text)
-        failed = set(also) | {index}
-        rest = [changes[i].label for i in range(len(changes)) if i not in failed and i not in finished and changes[i].changed]
-        message = partial_failure_message(head, done, rest, self.batch or len(changes) > 1)
-        result = self._result(changes, outcomes, partial=True)
-        raise OperationFailed(message, result)
+    def _record(self, index, stage, outcome):
+        self.outcomes[index] = outcome
+        self._warn(outcome.warnings)
+        outcome.warnings = []
+        self.touched.add(index)
+        if outcome.done:
+            self.finished.add(index)
+        text = self.kind.done_text(self.changes[index], outcome, stage)
+        if text:
+            self.done.append(text)
 
-    def _result(self, changes, outcomes, partial=False):
-        entries = []
+    def _record_failure(self, index, stage, exc):
+        if isinstance(exc, ApplyError):
+            self.outcomes[index] = exc.outcome
+            self.touched.add(index)  # some of its steps took effect
+            self._warn(exc.outcome.warnings)
+            exc.outcome.warnings = []
+            cause = exc.cause
+        else:
+            cause = exc
+        text = self.kind.failure_text(self.changes[index], self.outcomes.get(index), stage, cause)
+        self.failed[index] = text
+        self.failures.append(text)
+
+    def _not_attempted(self, index):
+        """Why a change to be written was not attempted (None: it was, or needed nothing)."""
+        if index in self.skipped:
+            return self.skipped[index]
+        if self.changes[index].changed and index not in self.finished and index not in self.failed:
+            return self.stopped or "the batch stopped"
+        return None
+
+    def _message(self):
+        head = self.failures[0]
+        if len(self.failures) > 1:
+            head += "; also failed: %s" % "; ".join(self.failures[1:])
+        rest = []
+        for index, change in enumerate(self.changes):
+            why = self._not_attempted(index)
+            if why is not None:
+                rest.append(change.label + (" (%s)" % why if index in self.skipped else ""))
+        return partial_failure_message(head, self.done, rest, self.batch or len(self.changes) > 1 or len(self.failures) > 1)
+
+    # -- the result ----------------------------------------------------------------------------------------
+    def _result(self, partial=False):
+        entries = []     # every entry: the summary names them all
+        listed = []      # the entries the result lists (batch_results=changed: the changed ones, and failures)
         diffs = []
-        for index, change in enumerate(changes):
-            outcome = outcomes.get(index)
+        for index, change in enumerate(self.changes):
+            outcome = self.outcomes.get(index)
+            if outcome is None:
+                outcome = Outcome(change, change.current, done=False)  # nothing was done
             entry = self.kind.view(change, outcome, partial=partial)
             if entry is None:
                 continue
+            trouble = False
+            if index in self.failed:
+                entry.update(failed=True, msg=self.failed[index])
+                trouble = True
+            elif partial and self._not_attempted(index) is not None:
+                entry.update(failed=True, not_attempted=True, msg="not attempted: %s" % self._not_attempted(index))
+                trouble = True
+            if trouble and "changed" in entry:
+                entry["changed"] = index in self.touched
             entries.append(entry)
-            if self.nb.diff_mode and not partial and change.changed:
-                diff = self.kind.diff(outcome.change if outcome else change, outcome)
+            if self.only_changed and not trouble and not entry.get("changed"):
+                continue
+            listed.append(entry)
+            if self.diff_mode and not partial and change.changed:
+                diff = self.kind.diff(outcome.change, outcome)
                 if diff is not None:
                     diffs.append(diff)
         result = {"changed": any(entry.get("changed") for entry in entries)}
         if self.batch or self.kind.list_result:
-            result[self.kind.result_key] = [entry for entry in entries if entry.get("changed")] if self.only_changed else entries
+            result[self.kind.result_key] = listed
             if diffs:
                 result["diff"] = diffs
         elif entries:
@@ -460,19 +575,5 @@ class BatchRunner:
                     result[key] = entries[0][key]
             if diffs:
                 result["diff"] = diffs[0]
-        if self.kind.groups is not None and self.kind.groups.create:
-            result["groups_created"] = list(self.kind.groups.planned)
-        self.kind.finish(result, entries, changes, outcomes)
+        self.kind.finish(result, entries, self.changes, self.outcomes)
         return result
-
-
-def module_runner(kind_class, make_specs, batch_key=None):
-    """The ``run(nb)`` of a module: specs from the parameters, one kind, one BatchRunner."""
-    def run(nb):
-        specs = make_specs(nb.params)
-        kind = kind_class(nb.client, check_mode=nb.check_mode)
-        if kind.groups is not None:
-            kind.groups.create = bool(nb.params.get("create_groups"))
-        batch = bool(batch_key) and nb.params.get(batch_key) is not None
-        return BatchRunner(nb, kind, batch=batch, only_changed=batch and nb.params.get("batch_results") == "changed").run(specs)
-    return run

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdAPIError, NetBirdInputError
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import Prerequisite
 
 # NetBird group IDs are xids: 20 characters of base32hex in lower case.
 GROUP_ID_RE = re.compile(r"^[0-9a-v]{20}$")
@@ -31,15 +32,17 @@ class GroupResolver:
     read groups (HTTP 403); then IDs are passed through unchecked and names cannot be used.
 
     With ``create`` (the modules' ``create_groups``), a name that no group has is planned as a new group
-    (``planned``: names, in the order met) under a stand-in ID; ``create_planned`` makes them (one
-    ``POST /api/groups`` each) before the first other write, and ``real`` maps stand-ins to the new IDs.
+    (``planned``: names, in the order met) under a stand-in ID. ``prerequisites`` hands them to the runner, which makes
+    them (one ``POST /api/groups`` each) before the first change that uses them, and does not attempt a change whose
+    group could not be made; ``real_body`` maps stand-ins to the new IDs in a request body.
     Unknown IDs still fail.
     """
 
     def __init__(self, client, create=False):
         self.client = client
-        self.create = create
+        self.create_groups = create
         self.planned = []
+        self.made = []      # names of the groups created in this run
         self.created = {}   # stand-in ID -> the ID the server gave
         self._groups = None
         self.readable = None
@@ -126,7 +129,7 @@ class GroupResolver:
                         "%s: group name %r is ambiguous, it matches %d groups (%s); give the group ID instead"
                         % (option, value, len(matches), ", ".join("%s issued by %s" % (g.get("id"), g.get("issued") or "api") for g in matches)))
                 group = matches[0]
-            elif self.create and create and not looks_like_group_id(value):
+            elif self.create_groups and create and not looks_like_group_id(value):
                 group = self._plan_group(value)
             else:
                 unknown.append(value)
@@ -135,39 +138,45 @@ class GroupResolver:
                 raise NetBirdInputError("%s: the %r group cannot be assigned to users (every user is in it implicitly)" % (option, ALL_GROUP_NAME))
             result.add(group.get("id"))
         if unknown:
-            hint = "" if self.create or any(looks_like_group_id(u) for u in unknown) else "; set create_groups: true to create it"
+            hint = "" if self.create_groups or any(looks_like_group_id(u) for u in unknown) else "; set create_groups: true to create it"
             raise NetBirdInputError("%s: unknown group%s %s (no group has that name or ID)%s"
                                     % (option, "s" if len(unknown) > 1 else "", ", ".join(repr(u) for u in unknown), hint))
         return sorted(result)
 
     def _plan_group(self, name):
-        """A group ``create_planned`` will make; until then a stand-in in the list (so names and diffs show it)."""
+        """A group the runner will make (``prerequisites``); until then a stand-in in the list (so names and diffs show it)."""
         group = {"id": NEW_GROUP_PREFIX + name, "name": name, "issued": "api", "peers_count": 0}
         self.planned.append(name)
         self._groups = self.groups + [group]
         self._index = None
         return group
 
-    def create_planned(self):
-        """Create the planned groups (one POST each); returns their names. A failure says which were made."""
-        made = []
-        for name in self.planned:
-            stand_in = NEW_GROUP_PREFIX + name
-            if stand_in in self.created:
-                continue
-            try:
-                group = self.client.post("/groups", {"name": name})
-            except NetBirdAPIError as exc:
-                done = "; groups already created: %s" % ", ".join(made) if made else ""
-                raise NetBirdAPIError(exc.method, exc.path, status=exc.status, message=exc.message, request_id=exc.request_id,
-                                      hint="creating group %r (create_groups) failed; no user was changed%s" % (name, done))
-            self.created[stand_in] = (group or {}).get("id")
-            made.append(name)
-        # the stand-ins stay (predictions and diffs name them); the new groups join them under their real IDs
-        self._groups = self.groups + [{"id": real, "name": stand_in[len(NEW_GROUP_PREFIX):], "issued": "api"}
-                                      for stand_in, real in self.created.items() if real]
-        self._index = None
-        return made
+    def prerequisites(self, changes):
+        """The groups ``create_groups`` planned, as prerequisites of the changes that use them (one POST each)."""
+        return [NewGroup(self, name) for name in self.planned if NEW_GROUP_PREFIX + name not in self.created]
+
+    def create(self, name):
+        """Create one planned group; returns its name. The new group joins the list under its real ID."""
+        group = self.client.post("/groups", {"name": name})
+        real = (group or {}).get("id")
+        self.created[NEW_GROUP_PREFIX + name] = real
+        self.made.append(name)
+        if real:
+            # the stand-in stays (predictions and diffs name it); the new group joins it under its real ID
+            self._groups = self.groups + [{"id": real, "name": name, "issued": "api"}]
+            self._index = None
+        return name
+
+    def real_body(self, body):
+        """A request body with the stand-in IDs of groups made by create_groups replaced by their real IDs."""
+        if not body or "auto_groups" not in body:
+            return body
+        return dict(body, auto_groups=self.real(body["auto_groups"]))
+
+    def report(self, result, check_mode=False):
+        """``groups_created`` of a result, when create_groups is on: planned (check mode) or really made."""
+        if self.create_groups:
+            result["groups_created"] = list(self.planned if check_mode else self.made)
 
     def real(self, ids):
         """``ids`` with every stand-in replaced by the ID of the group made for it."""
@@ -181,3 +190,23 @@ class GroupResolver:
             return None
         index = self.by_id()
         return sorted(index[i].get("name") if i in index else i for i in ids or [])
+
+
+class NewGroup(Prerequisite):
+    """One group that create_groups makes before the first change that names it."""
+
+    def __init__(self, resolver, name):
+        self.resolver = resolver
+        self.name = name
+        self.stand_in = NEW_GROUP_PREFIX + name
+        self.label = "creating group %r (create_groups)" % name
+
+    def needed_by(self, change):
+        return any(isinstance(body, dict) and self.stand_in in (body.get("auto_groups") or ())
+                   for body in change.request.values())
+
+    def run(self):
+        return "created group %s" % self.resolver.create(self.name)
+
+    def blocked_text(self):
+        return "its group %r could not be created (create_groups)" % self.name

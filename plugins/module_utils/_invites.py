@@ -27,10 +27,10 @@ from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import (
     Spec,
     build_specs,
     entry_keys,
-    module_runner,
     normalize_role,
 )
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._groups import GroupResolver
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._task import module_runner
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import EMAIL_RE, UserIndex
 
 REGENERATE = ("expired", "always", "never")
@@ -152,6 +152,15 @@ class InviteKind(Kind):
         self.by_email = {}
         self.users = None
 
+    @classmethod
+    def from_params(cls, client, params, check_mode=False):
+        """``dashboard_url`` defaults to api_url without /api."""
+        return cls(client, check_mode=check_mode, groups=GroupResolver(client, create=bool(params.get("create_groups"))),
+                   dashboard_url=params.get("dashboard_url"))
+
+    def prerequisites(self, changes):
+        return self.groups.prerequisites(changes)
+
     # -- reading -----------------------------------------------------------------------------
     def prepare(self, specs):
         self.invites = list_invites(self.client)
@@ -228,8 +237,6 @@ class InviteKind(Kind):
 
     # -- applying ----------------------------------------------------------------------------
     def apply(self, change, stage=None, previous=None):
-        if self.check_mode or not change.changed:
-            return self.predict(change)
         warnings = []
         if change.step("delete"):
             self._delete(change, warnings)
@@ -253,7 +260,7 @@ class InviteKind(Kind):
             warnings.append("%s was already gone when it was deleted (accepted or deleted meanwhile)" % change.label)
 
     def _create(self, change, warnings):
-        body = self.real_body(change.step("create"))
+        body = self.groups.real_body(change.step("create"))
         try:
             created = self.client.post("/users/invites", body)
         except AmbiguousWriteError as exc:
@@ -283,10 +290,6 @@ class InviteKind(Kind):
 
     # -- results -----------------------------------------------------------------------------
     def view(self, change, outcome, partial=False):
-        if outcome is None:
-            if partial:
-                return None
-            outcome = self.predict(change)
         shown = change.current if change.action == "delete" else outcome.result
         entry = {"email": change.spec.email, "invite": public_invite(shown, self.groups), "changed": outcome.change.changed,
                  "action": outcome.change.action, "user_exists": bool(change.info.get("user_exists"))}
@@ -319,17 +322,16 @@ class InviteKind(Kind):
         return {"before": before, "after": after, "before_header": change.spec.email, "after_header": change.spec.email}
 
     def finish(self, result, entries, changes, outcomes):
+        self.groups.report(result, self.check_mode)
         if self.result_key in result:
             summary = dict((key, []) for key in ("invited", "reinvited", "regenerated", "deleted", "unchanged", "user_exists"))
             names = {"create": "invited", "replace": "reinvited", "regenerate": "regenerated", "delete": "deleted"}
             for entry in entries:
+                if entry.get("failed"):
+                    continue
                 key = "user_exists" if entry.get("user_exists") else names.get(entry["action"], "unchanged")
                 summary[key].append(entry["email"])
             result["summary"] = summary
 
 
-def run_invites(nb):
-    """netbird_user_invite: the module's run; ``dashboard_url`` defaults to api_url without /api."""
-    def kind_class(client, check_mode=False):
-        return InviteKind(client, check_mode=check_mode, dashboard_url=nb.params.get("dashboard_url"))
-    return module_runner(kind_class, invite_specs, "invites")(nb)
+run_invites = module_runner(InviteKind.from_params, invite_specs, "invites")

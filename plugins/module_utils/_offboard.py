@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdInputError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._audit import state_known, with_state
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import module_runner
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._groups import GroupResolver
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._task import module_runner
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import (
     UserKind,
     UserSpec,
     list_filter,
-    run_users as run_listed_users,
     user_key,
     user_label,
     user_specs,
@@ -105,6 +105,10 @@ class ExclusiveUserKind(UserKind):
         super().__init__(client, check_mode, groups)
         self.policy = policy
 
+    @classmethod
+    def from_params(cls, client, params, check_mode=False):
+        return cls(client, check_mode, GroupResolver(client, create=bool(params.get("create_groups"))), Policy(params))
+
     def prepare(self, specs):
         # the one user list must hold everyone in scope: narrow it by service_user only where the scope allows
         wanted = list_filter(specs)
@@ -184,12 +188,9 @@ class ExclusiveUserKind(UserKind):
             result["summary"]["offboarded"] = [user_key(e["user"]) for e in offboarded]
 
 
-def run_users(nb):
-    """netbird_user: the listed users; with ``exclusive``, also the offboarding of everyone else in scope."""
-    if not nb.params.get("exclusive"):
-        return run_listed_users(nb)
-    policy = Policy(nb.params)
+def user_kind(client, params, check_mode=False):
+    """netbird_user's kind: the listed users; with ``exclusive``, also the offboarding of everyone else in scope."""
+    return (ExclusiveUserKind if params.get("exclusive") else UserKind).from_params(client, params, check_mode)
 
-    def kind(client, check_mode=False):
-        return ExclusiveUserKind(client, check_mode, policy=policy)
-    return module_runner(kind, user_specs, "users")(nb)
+
+run_users = module_runner(user_kind, user_specs, "users")

@@ -12,7 +12,8 @@ Private to netbird_ops.netbird; not a public API.
 from __future__ import annotations
 
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import AmbiguousWriteError, NetBirdAPIError, NetBirdInputError
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import Change, Kind, Outcome, Spec, build_specs, module_runner
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import Change, Kind, Outcome, Spec, build_specs
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._task import module_runner
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import EMAIL_RE
 
 PASSWORD_MIN, PASSWORD_MAX = 8, 72
@@ -81,8 +82,6 @@ class SetupKind(Kind):
         return Change(spec, None, "create", {"setup": body}, {"email": spec.email, "user_id": None})
 
     def apply(self, change, stage=None, previous=None):
-        if self.check_mode or not change.changed:
-            return self.predict(change)
         try:
             answer = self.client.post("/setup", change.step("setup"))
         except AmbiguousWriteError as exc:
@@ -99,10 +98,6 @@ class SetupKind(Kind):
         return Outcome(change, answer, {"personal_access_token": token} if token else {}, warnings)
 
     def view(self, change, outcome, partial=False):
-        if outcome is None:
-            if partial:
-                return None
-            outcome = self.predict(change)
         entry = {"changed": change.changed, "setup_required": bool(self.required) and not (change.changed and not self.check_mode)}
         if change.changed:
             result = outcome.result or {}
@@ -121,4 +116,4 @@ class SetupKind(Kind):
         return {"before": before, "after": after, "before_header": "instance", "after_header": "instance"}
 
 
-run_setup = module_runner(SetupKind, setup_specs)
+run_setup = module_runner(SetupKind.from_params, setup_specs)

@@ -24,7 +24,8 @@ from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import (
 )
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._common import format_time, parse_time, utcnow
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import PAST, Change, Kind, Outcome, Spec
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import build_specs, entry_keys, module_runner
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import build_specs, entry_keys
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._task import module_runner
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import UserKind, user_label
 
 __all__ = ["parse_time", "utcnow"]
@@ -473,6 +474,11 @@ class TokenKind(Kind):
         target = _target_of(change) or {}
         result = {"user_id": target.get("id"), "user_name": target.get("name"), "token": public_token(token),
                   "changed": changed, "action": change.action}
+        if partial:
+            # the token as the task named it, so that a failed create (no token) can be matched to its input
+            result.update(name=change.spec.name, token_id=change.spec.token_id)
+            result["user_id"] = result["user_id"] or change.spec.user_id
+            result["user_name"] = result["user_name"] or change.spec.user_name
         if change.action == "rotate":
             result["replaced_token"] = public_token(change.current)
         if outcome is not None and outcome.secrets.get("plain_token") is not None:
@@ -480,7 +486,7 @@ class TokenKind(Kind):
         return result
 
 
-run_tokens = module_runner(TokenKind, token_specs, "tokens")
+run_tokens = module_runner(TokenKind.from_params, token_specs, "tokens")
 
 
 def add_token_lists(client, users, raw_users, warn):

@@ -31,10 +31,10 @@ from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import (
     Spec,
     build_specs,
     entry_keys,
-    module_runner,
     normalize_role,
 )
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._groups import GroupResolver
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._task import module_runner
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 GROUP_MODES = ("replace", "add", "remove")
@@ -252,11 +252,18 @@ class UserKind(Kind):
 
     def __init__(self, client, check_mode=False, groups=None):
         super().__init__(client, check_mode)
-        self.groups = groups or GroupResolver(client)
+        self.groups = groups or GroupResolver(client)  # create_groups lives there
         self._users = None
         self._peers = None
         self._index = None          # UserIndex of self._users, built on first lookup
         self.audit = AuditLog(client)  # read only when a stub user's blocked state is needed
+
+    @classmethod
+    def from_params(cls, client, params, check_mode=False):
+        return cls(client, check_mode=check_mode, groups=GroupResolver(client, create=bool(params.get("create_groups"))))
+
+    def prerequisites(self, changes):
+        return self.groups.prerequisites(changes)
 
     # -- reading -----------------------------------------------------------------------------
     def load_users(self, service_user=None):
@@ -532,8 +539,8 @@ class UserKind(Kind):
     # -- applying ----------------------------------------------------------------------------
     def apply(self, change, stage=None, previous=None):
         """Carry out one change; returns an Outcome (result: the raw user afterwards, secrets: a one-time password)."""
-        if self.check_mode or not change.changed:
-            return self.predict(change)
+        if not change.changed:
+            return self.predict(change)  # a create raced by another writer, replanned against its user: nothing to do
         if change.action == "create":
             return self._apply_create(change)
         if change.action == "delete":
@@ -564,7 +571,7 @@ class UserKind(Kind):
 
     def _put(self, current, body):
         try:
-            user = self.client.put("/users/%s" % quote_segment(current["id"]), self.real_body(body))
+            user = self.client.put("/users/%s" % quote_segment(current["id"]), self.groups.real_body(body))
         except NetBirdAPIError as exc:
             if exc.status == 404:
                 exc.hint = "%s was deleted by someone else after it was read" % user_label(current)
@@ -578,7 +585,7 @@ class UserKind(Kind):
         spec = change.spec
         warnings = []
         try:
-            created = self.client.post("/users", self.real_body(change.step("create")))
+            created = self.client.post("/users", self.groups.real_body(change.step("create")))
         except AmbiguousWriteError as exc:
             # Timeout, reset, 502-504 or an unreadable answer: the server may or may not have created the user.
             created = self.reread(spec)
@@ -634,15 +641,17 @@ class UserKind(Kind):
 
     # -- results -----------------------------------------------------------------------------
     def view(self, change, outcome, partial=False):
-        """One result entry: the user afterwards (before, for a deletion), whether it changed, and the action."""
-        if outcome is None:
-            if partial:
-                return None  # not attempted
-            outcome = self.predict(change)
+        """One result entry: the user afterwards (before, for a deletion), whether it changed, and the action.
+
+        ``partial`` (the run failed): the entry also names the user as the task did (``email``, ``name``, ``user_id``),
+        so that a failed create, which has no user, can be matched to its input."""
         shown = change.current if change.spec.state == "absent" else outcome.result
         entry = {"user": public_user(shown, self.groups), "changed": outcome.change.changed, "action": outcome.change.action}
         if outcome.secrets.get("password"):
             entry["password"] = outcome.secrets["password"]
+        if partial:
+            spec = change.spec
+            entry.update(email=spec.email, name=spec.name, user_id=spec.user_id or (change.current or {}).get("id"))
         return entry
 
     def done_text(self, change, outcome, stage=None):
@@ -687,14 +696,15 @@ class UserKind(Kind):
 
     def finish(self, result, entries, changes, outcomes):
         if self.result_key in result:
-            result["summary"] = summarize(entries)
+            result["summary"] = summarize(entry for entry in entries if not entry.get("failed"))
+        self.groups.report(result, self.check_mode)
         peers_deleted = {}
         for index, change in enumerate(changes):
             outcome = outcomes.get(index)
-            if change.action == "delete" and change.info.get("peers") is not None and outcome is not None:
+            if change.action == "delete" and change.info.get("peers") is not None and outcome is not None and outcome.done:
                 peers_deleted[user_key(change.current) or change.spec.label] = change.info["peers"]
         if peers_deleted:
             result["peers_deleted"] = peers_deleted
 
 
-run_users = module_runner(UserKind, user_specs, "users")
+run_users = module_runner(UserKind.from_params, user_specs, "users")

@@ -35,6 +35,7 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - netbird_ops.netbird.netbird
   - netbird_ops.netbird.netbird.batch
+  - netbird_ops.netbird.netbird.batch_results
   - netbird_ops.netbird.netbird.actiongroup
 attributes:
   check_mode:
@@ -140,8 +141,8 @@ options:
     description:
       - Batch mode. Each element takes the per-user options of this module (O(users[].state) included) and is handled
         as if it were its own task, in one module run.
-      - All elements are validated and planned before the first write. If a write fails part-way, the error says
-        which users were already changed and which were not attempted.
+      - All elements are validated and planned before the first write. A failed write fails the task at the end (see
+        O(fail_fast)); the error names each failed user and what was done.
       - Mutually exclusive with the single-user options.
     type: list
     elements: dict
@@ -412,11 +413,35 @@ users:
       description: One-time password, as in RV(password).
       type: str
       returned: when the server returned one
+    failed:
+      description: V(true) when this element failed, or was not attempted (see O(fail_fast)).
+      type: bool
+      returned: when the batch failed, on the elements that failed or were not attempted
+    not_attempted:
+      description: V(true) when this element was not attempted (O(fail_fast=true), or it depends on a failed one).
+      type: bool
+      returned: when the batch failed, on the elements that were not attempted
+    msg:
+      description: This element's one-line error, or why it was not attempted.
+      type: str
+      returned: when the batch failed, on the elements that failed or were not attempted
+    email:
+      description: The element's O(users[].email), as given, to match a failed element (whose RV(users[].user) may be null) to its input.
+      type: str
+      returned: when the batch failed
+    name:
+      description: The element's O(users[].name), as given.
+      type: str
+      returned: when the batch failed
+    user_id:
+      description: The element's O(users[].user_id) as given, else the ID of the user it names (null for a user not created).
+      type: str
+      returned: when the batch failed
 summary:
   description:
     - Batch mode results by outcome, in the order of O(users). Regular users are named by email, service users by name.
     - An element whose user did not exist and was not created (O(users[].state=absent)) is in none of the lists.
-    - Also returned when the batch fails part-way, for the elements handled until then.
+    - Also returned when the batch fails, for the elements that succeeded; failed elements are in none of the lists.
   returned: when O(users) is used
   type: dict
   contains:

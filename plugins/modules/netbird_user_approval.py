@@ -22,6 +22,7 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - netbird_ops.netbird.netbird
+  - netbird_ops.netbird.netbird.batch
   - netbird_ops.netbird.netbird.actiongroup
 attributes:
   check_mode:
@@ -88,9 +89,23 @@ users:
     - The users acted on (approved or rejected), or that would be in check mode, as they were before the action
       for a rejection and as they are after it for an approval. Empty when nothing needed doing.
     - Each has the keys of RV(netbird_ops.netbird.netbird_user#module:user).
+    - When the task fails part-way (see O(fail_fast)), the users that failed or were not attempted are listed too, with the keys below.
   returned: always
   type: list
   elements: dict
+  contains:
+    failed:
+      description: V(true) when this user failed, or was not attempted (see O(fail_fast)).
+      type: bool
+      returned: when the batch failed, on the users that failed or were not attempted
+    not_attempted:
+      description: V(true) when this user was not attempted (O(fail_fast=true), or it depends on a failed one).
+      type: bool
+      returned: when the batch failed, on the users that were not attempted
+    msg:
+      description: This user's one-line error, or why it was not attempted.
+      type: str
+      returned: when the batch failed, on the users that failed or were not attempted
   sample: [{id: "a1b2", email: new.hire@example.com, role: user, status: active, is_blocked: false, pending_approval: false}]
 '''
 

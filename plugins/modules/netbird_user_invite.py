@@ -33,6 +33,7 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - netbird_ops.netbird.netbird
   - netbird_ops.netbird.netbird.batch
+  - netbird_ops.netbird.netbird.batch_results
   - netbird_ops.netbird.netbird.actiongroup
 attributes:
   check_mode:
@@ -270,6 +271,18 @@ invites:
       description: As RV(invite_url).
       type: str
       returned: when the link was made in this run
+    failed:
+      description: V(true) when this element failed, or was not attempted (see O(fail_fast)).
+      type: bool
+      returned: when the batch failed, on the elements that failed or were not attempted
+    not_attempted:
+      description: V(true) when this element was not attempted (O(fail_fast=true), or it depends on a failed one).
+      type: bool
+      returned: when the batch failed, on the elements that were not attempted
+    msg:
+      description: This element's one-line error, or why it was not attempted.
+      type: str
+      returned: when the batch failed, on the elements that failed or were not attempted
 summary:
   description: Batch mode emails by outcome.
   returned: when O(invites) is used

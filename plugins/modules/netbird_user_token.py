@@ -30,6 +30,7 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - netbird_ops.netbird.netbird
   - netbird_ops.netbird.netbird.batch
+  - netbird_ops.netbird.netbird.batch_results
   - netbird_ops.netbird.netbird.actiongroup
 attributes:
   check_mode:
@@ -287,6 +288,26 @@ tokens:
       description: As RV(replaced_token).
       type: dict
       returned: when the token was rotated
+    failed:
+      description: V(true) when this element failed, or was not attempted (see O(fail_fast)).
+      type: bool
+      returned: when the batch failed, on the elements that failed or were not attempted
+    not_attempted:
+      description: V(true) when this element was not attempted (O(fail_fast=true), or it depends on a failed one).
+      type: bool
+      returned: when the batch failed, on the elements that were not attempted
+    msg:
+      description: This element's one-line error, or why it was not attempted.
+      type: str
+      returned: when the batch failed, on the elements that failed or were not attempted
+    name:
+      description: The element's O(tokens[].name), as given, to match a failed element (whose RV(tokens[].token) may be null) to its input.
+      type: str
+      returned: when the batch failed
+    token_id:
+      description: The element's O(tokens[].token_id), as given.
+      type: str
+      returned: when the batch failed
 '''
 
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import batch_argument_spec

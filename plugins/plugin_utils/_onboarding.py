@@ -2,15 +2,21 @@
 # Copyright (c) netbird_ops.netbird contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The onboarding role's input turned into module batches, in one pass of Python on the controller.
+"""The onboarding role's work in Python on the controller: its input (role variables and a team file) turned into
+module batches, checked before the first write, run step by step with loop semantics, and summed up.
 
-The role used to build its batches with Jinja filter chains (dict2items, product, combine, ...). Since ansible-core
-2.19 every element through every filter costs tens of microseconds of templating and tagging, and a block variable is
-evaluated again wherever it is used: about 10 s of a 10,000 user re-run went there. The filters
-``onboarding_batches`` and ``onboarding_errors`` call the functions below.
+The action plugin ``netbird_onboarding`` (which the role wraps) calls ``Onboarding``; the public filters
+``onboarding_batches``, ``onboarding_errors`` and ``onboarding_result`` call the functions of the same names.
 """
 
 from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+
+import yaml
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
@@ -208,3 +214,462 @@ def onboarding_result(results):
         "tokens": tokens,
         "changed": any(bool(_registered(results, name).get("changed")) for name in ("invites", "users", "tokens", "approved", "rejected")),
     }
+
+
+# -- the role's run: input from its variables and a team file, checked, then the module steps ------------------------
+
+USERS = "netbird_onboarding_users"
+TEAM_FILE = "netbird_onboarding_team_file"
+# the role's argument spec, shipped with the collection: team file entries are checked by the same rules
+ROLE_SPEC = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                         "roles", "onboarding", "meta", "argument_specs.yml")
+TEAM_KEYS = ("users", "service_users", "approve", "reject")
+CSV_KEYS = ("email", "name", "role", "auto_groups", "auto_groups_mode", "blocked", "state", "service_user")
+_SPEC_KEYS = ("type", "elements", "required", "default", "choices", "options", "aliases")
+_SPECS = {}
+
+
+class TeamFileError(Exception):
+    """A team file that cannot be read: one sentence naming the file and the line, row or key."""
+
+
+def _clean_spec(options):
+    return dict((name, dict((key, _clean_spec(value) if key == "options" else value) for key, value in option.items()
+                            if key in _SPEC_KEYS)) for name, option in options.items())
+
+
+def entry_spec(variable):
+    """The argument spec of one element of the role variable ``variable``, from meta/argument_specs.yml."""
+    if variable not in _SPECS:
+        with open(ROLE_SPEC, encoding="utf-8") as handle:
+            options = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))["argument_specs"]["main"]["options"]
+        _SPECS[variable] = _clean_spec(options[variable]["options"])
+    return _SPECS[variable]
+
+
+def _plain(entry, spec):
+    """Whether ``entry`` certainly passes ``spec`` as it is (known keys, exact types, choices, required keys): a fast
+    path for 10,000 entries. Anything else goes through ArgumentSpecValidator, whose messages are the role's."""
+    for key, value in entry.items():
+        option = spec.get(key)
+        if option is None:
+            return False
+        if value is None:
+            continue
+        kind = option.get("type", "str")
+        if kind == "str":
+            if not isinstance(value, str) or ("choices" in option and value not in option["choices"]):
+                return False
+        elif kind == "bool":
+            if not isinstance(value, bool):
+                return False
+        elif kind == "list" and option.get("elements") == "str":
+            if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+                return False
+        else:
+            return False
+    return all(entry.get(key) is not None for key, option in spec.items() if option.get("required"))
+
+
+def check_entry(entry, variable, validators=None):
+    """(the entry as the modules take it, None) or (None, the argument spec's messages joined): the role's rules for
+    one element of ``variable``. Keys the entry does not set stay unset (a module default then applies)."""
+    spec = entry_spec(variable)
+    if _plain(entry, spec):
+        return entry, None
+    if validators is None or variable not in validators:
+        validator = ArgumentSpecValidator(spec)
+        if validators is not None:
+            validators[variable] = validator
+    else:
+        validator = validators[variable]
+    result = validator.validate(entry)
+    if result.error_messages:
+        return None, "; ".join(result.error_messages)
+    checked = result.validated_parameters
+    return dict((key, checked[key]) for key in entry if checked.get(key) is not None), None
+
+
+class Member:
+    """One entry of the team and where it was given: ``where`` (``netbird_onboarding_users[3]``, ``team.csv line 4``)
+    and ``who`` (email or name) make its label in every message."""
+
+    __slots__ = ("entry", "where", "who")
+
+    def __init__(self, entry, where, who):
+        self.entry = entry
+        self.where = where
+        self.who = who
+
+    @property
+    def label(self):
+        return "%s (%s)" % (self.where, self.who) if self.who else self.where
+
+
+def _bool_cell(text):
+    lowered = text.lower()
+    if lowered in ("true", "yes", "1"):
+        return True
+    if lowered in ("false", "no", "0", ""):
+        return False
+    return None
+
+
+def read_csv(path, shown, warn):
+    """The users and service users of a CSV file (one row a user; the header names the keys), as Members, row by row."""
+    users, service_users = [], []
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle)
+        try:
+            header = next(reader, None)
+            if header is None:
+                raise TeamFileError("%s is empty; a CSV team file starts with a header line naming its columns (email, name, ...)" % shown)
+            keys = [cell.strip().lower() for cell in header]
+            if "email" not in keys:
+                raise TeamFileError("%s line 1: the header has no email column (it has: %s)" % (shown, ", ".join(keys)))
+            twice = sorted(set(key for key in keys if key and keys.count(key) > 1))
+            if twice:
+                raise TeamFileError("%s line 1: column %s given twice" % (shown, ", ".join(twice)))
+            unknown = [header[index].strip() for index, key in enumerate(keys) if key not in CSV_KEYS]
+            if unknown:
+                warn("%s: ignored the column(s) %s; the columns a team file takes are %s"
+                     % (shown, ", ".join(repr(name) for name in unknown), ", ".join(CSV_KEYS)))
+            for row in reader:
+                line = reader.line_num
+                if not any(cell.strip() for cell in row):
+                    continue
+                if len(row) > len(keys):
+                    raise TeamFileError("%s line %d: %d fields, but the header names %d columns" % (shown, line, len(row), len(keys)))
+                entry = {}
+                for key, cell in zip(keys, row):
+                    cell = cell.strip()
+                    if key not in CSV_KEYS or cell == "":
+                        continue  # an empty cell sets nothing: the server keeps what it has, a new user gets the default
+                    if key == "auto_groups":
+                        entry[key] = [name.strip() for name in cell.split(";") if name.strip()]
+                    elif key == "blocked" and _bool_cell(cell) is not None:
+                        entry[key] = _bool_cell(cell)
+                    else:
+                        entry[key] = cell
+                service = entry.pop("service_user", "")
+                if _bool_cell(service) is None:
+                    raise TeamFileError("%s line %d: service_user must be true or false, got %r" % (shown, line, service))
+                if _bool_cell(service):
+                    if "email" in entry:
+                        raise TeamFileError("%s line %d: email does not apply to a service user (service_user=true); service "
+                                            "users are identified by name" % (shown, line))
+                    service_users.append(Member(entry, "%s line %d" % (shown, line), entry.get("name")))
+                else:
+                    users.append(Member(entry, "%s line %d" % (shown, line), entry.get("email")))
+        except csv.Error as exc:
+            raise TeamFileError("%s line %d: %s" % (shown, reader.line_num, exc))
+        except UnicodeDecodeError as exc:
+            raise TeamFileError("%s is not UTF-8 text: %s" % (shown, exc))
+    return {"users": users, "service_users": service_users, "approve": [], "reject": []}
+
+
+def read_structured(path, shown):
+    """The team of a YAML or JSON file in the role's shapes: ``users``, ``service_users``, ``approve``, ``reject``."""
+    try:
+        with open(path, "rb") as handle:
+            if path.lower().endswith(".json"):
+                data = json.load(handle)
+            else:
+                data = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except ValueError as exc:  # json.JSONDecodeError, UnicodeDecodeError
+        line = getattr(exc, "lineno", None)
+        raise TeamFileError("%s%s: %s" % (shown, " line %d" % line if line else "", getattr(exc, "msg", exc)))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise TeamFileError("%s%s: %s" % (shown, " line %d" % (mark.line + 1) if mark else "", problem))
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise TeamFileError("%s must hold a mapping with %s, got a %s" % (shown, ", ".join(TEAM_KEYS), type(data).__name__))
+    unknown = sorted(str(key) for key in data if key not in TEAM_KEYS)
+    if unknown:
+        raise TeamFileError("%s: unknown key(s) %s; a team file has %s" % (shown, ", ".join(unknown), ", ".join(TEAM_KEYS)))
+    team = {}
+    for key in TEAM_KEYS:
+        value = data.get(key)
+        if value is None:
+            value = []
+        if not isinstance(value, list):
+            raise TeamFileError("%s: %s must be a list, got %s" % (shown, key, type(value).__name__))
+        members = []
+        for index, item in enumerate(value):
+            where = "%s %s[%d]" % (shown, key, index)
+            if key in ("approve", "reject"):
+                if not isinstance(item, str):
+                    raise TeamFileError("%s must be an email address, got %s" % (where, type(item).__name__))
+                members.append(Member(item, where, None))
+            elif not isinstance(item, dict):
+                raise TeamFileError("%s must be a dict, got %s" % (where, type(item).__name__))
+            else:
+                members.append(Member(item, where, item.get("email" if key == "users" else "name")))
+        team[key] = members
+    return team
+
+
+def read_team_file(path, shown, warn):
+    """The team in ``path`` (``shown``: the path as the person gave it, for messages)."""
+    lowered = path.lower()
+    try:
+        if lowered.endswith(".csv"):
+            return read_csv(path, shown, warn)
+        if lowered.endswith((".yml", ".yaml", ".json")):
+            return read_structured(path, shown)
+    except (IOError, OSError) as exc:
+        raise TeamFileError("%s cannot be read: %s" % (shown, exc.strerror or exc))
+    raise TeamFileError("%s: a team file is .csv, .yml, .yaml or .json" % shown)
+
+
+def relabel(text, key, members):
+    """A module's message with its batch entries (``users[2] (bob@x.io)``, ``users[2].auto_groups``) named as the
+    person wrote them: the role variable and index, or the team file and line."""
+    pattern = re.compile(r"(?<![\w.\]])%s\[(\d+)\](?: \([^()]*\))?" % key)
+
+    def name(match):
+        index = int(match.group(1))
+        return members[index].label if index < len(members) else match.group(0)
+    text = pattern.sub(name, text)
+    # the options the role sets from its own variables
+    return re.sub(r"(?<![\w.])(create_groups|max_offboard)(?=[:= ])", r"netbird_onboarding_\1", text)
+
+
+class Team:
+    """The role's input: its list variables and the team file's entries, each with where it was given.
+
+    ``problems``: what the role refuses before its first request, one sentence each (the role's argument spec rules
+    for team file entries, emails, the token and approval rules of the modules, entries named twice)."""
+
+    def __init__(self, users=(), service_users=(), approve=(), reject=(), team_file=None):
+        self.users, self.service_users, self.approve, self.reject = [], [], [], []
+        self.problems = []
+        validators = {}
+        for index, entry in enumerate(users or []):
+            self.users.append(Member(entry, "%s[%d]" % (USERS, index), entry.get("email")))
+        for index, entry in enumerate(service_users or []):
+            self.service_users.append(Member(entry, "%s[%d]" % (SERVICE_USERS, index), entry.get("name")))
+        for variable, given, members in ((APPROVE, approve, self.approve), (REJECT, reject, self.reject)):
+            for index, email in enumerate(given or []):
+                members.append(Member(email, "%s[%d]" % (variable, index), None))
+        if team_file:
+            for key, variable in (("users", USERS), ("service_users", SERVICE_USERS)):
+                members = getattr(self, key)
+                for member in team_file[key]:
+                    entry, problem = check_entry(member.entry, variable, validators)
+                    if problem:
+                        self.problems.append("%s: %s" % (member.label, problem))
+                    else:
+                        member.entry = entry
+                        members.append(member)
+            self.approve.extend(team_file["approve"])
+            self.reject.extend(team_file["reject"])
+        self._check()
+
+    def _check(self):
+        seen = {}
+        for member in self.users:
+            email = member.entry.get("email")
+            problem = email_problem("%s.email" % member.where, email)
+            if problem:
+                self.problems.append(problem)
+                continue
+            self._once(seen, _email(email), member)
+        seen = {}
+        for member in self.service_users:
+            self._once(seen, member.entry.get("name"), member)
+        for members in (self.approve, self.reject):
+            for member in members:
+                problem = email_problem(member.where, member.entry)
+                if problem:
+                    self.problems.append(problem)
+        rejected = set(_email(member.entry) for member in self.reject)
+        both = []
+        for member in self.approve:
+            email = _email(member.entry)
+            if email in rejected and email not in both:
+                both.append(email)
+        self.problems.extend("%s is in both %s and %s" % (email, APPROVE, REJECT) for email in both)
+        entry_spec_ = dict((key, value) for key, value in token_entry_argument_spec().items() if not key.startswith("_"))
+        validator = ArgumentSpecValidator(entry_spec_)
+        seen = set()
+        for member, tokens in self._present_tokens():
+            for index, token in enumerate(tokens):
+                where = "%s.tokens[%d]" % (member.label, index)
+                if not isinstance(token, dict):
+                    self.problems.append("%s must be a dict, got %s" % (where, type(token).__name__))
+                    continue
+                spec, problem = _token_spec(dict(token, user_name=member.entry.get("name")), validator)
+                if problem:
+                    self.problems.append("%s (%s): %s" % (where, token.get("name"), problem))
+                elif spec.identity() in seen:
+                    self.problems.append("%s (%s): given twice; give each token once" % (where, token.get("name")))
+                else:
+                    seen.add(spec.identity())
+
+    def _once(self, seen, key, member):
+        if key in seen:
+            self.problems.append("%s is named twice: %s and %s; name each user once" % (member.who, seen[key].where, member.where))
+        else:
+            seen[key] = member
+
+    def _present_tokens(self):
+        for member in self.service_users:
+            if (member.entry.get("state") or "present") == "present" and member.entry.get("tokens"):
+                yield member, member.entry["tokens"]
+
+    def invite_batch(self, expires_in):
+        """Invite mode: the present regular users, with the keys an invite takes and the link lifetime."""
+        members = [member for member in self.users if member.entry.get("state") != "absent"]
+        entries = [dict([(key, member.entry[key]) for key in INVITE_KEYS if member.entry.get(key) is not None], expires_in=expires_in)
+                   for member in members]
+        return entries, members
+
+    def user_batch(self, invite=False, existing=()):
+        """The regular users (invite mode: the absent ones and those that exist already), then the service users
+        without their tokens."""
+        members = self.users
+        if invite:
+            known = set(_email(email) for email in existing)
+            members = ([member for member in members if member.entry.get("state") == "absent"]
+                       + [member for member in members if member.entry.get("state") != "absent" and _email(member.entry.get("email")) in known])
+        entries = [member.entry for member in members]
+        members = list(members)
+        for member in self.service_users:
+            entry = dict((key, value) for key, value in member.entry.items() if key != "tokens")
+            entry["service_user"] = True
+            entries.append(entry)
+            members.append(member)
+        return entries, members
+
+    def token_batch(self, skip=()):
+        """Every token of a present service user whose own entry did not fail, with ``user_name`` set."""
+        entries, members = [], []
+        for member, tokens in self._present_tokens():
+            name = member.entry.get("name")
+            if name in skip:
+                continue
+            for index, token in enumerate(tokens):
+                entries.append(dict(token, user_name=name))
+                members.append(Member(token, "%s.tokens[%d]" % (member.label, index), token.get("name")))
+        return entries, members
+
+
+def _diffs(result):
+    diff = result.get("diff")
+    if isinstance(diff, list):
+        return diff
+    return [diff] if isinstance(diff, dict) else []
+
+
+class Onboarding:
+    """The role's steps with the semantics of an Ansible loop: invites, users and service users, tokens, approvals,
+    rejections. Each module call goes through ``call(module, args)`` (the action plugin's ``_execute_module``).
+
+    A step whose entries fail does not stop the steps that do not depend on them: the tokens of the other service
+    users, the approvals, the rejections. A step that fails as a whole (bad input, the server unreachable) and, with
+    ``fail_fast``, any failure stops the run. The run fails at the end with one line; the result is set either way.
+    """
+
+    STEPS = ("invites", "users", "tokens", "approved", "rejected")
+    TITLES = {"invites": "the invites", "users": "the users and service users", "tokens": "the tokens",
+              "approved": "the approvals", "rejected": "the rejections"}
+
+    def __init__(self, team, call, invite=False, invite_expires_in=None, create_groups=False, fail_fast=False,
+                 user_options=None):
+        self.team = team
+        self.call = call
+        self.invite = invite
+        self.invite_expires_in = invite_expires_in
+        self.create_groups = create_groups
+        self.fail_fast = fail_fast
+        self.user_options = dict(user_options or {})
+        self.results = {}
+        self.failures = []
+        self.diffs = []
+        self.warnings = []
+        self.stopped = False
+
+    def _step(self, step, module, args, key, members):
+        if self.fail_fast:
+            args["fail_fast"] = True
+        result = self.call(module, args)
+        self.results[step] = result
+        self.diffs.extend(_diffs(result))
+        self.warnings.extend(relabel(str(warning), key, members) for warning in result.get("warnings") or [])
+        if not result.get("failed"):
+            return []
+        entries = [entry for entry in result.get(key) or [] if isinstance(entry, dict) and entry.get("failed")]
+        text = str(result.get("msg") or "failed").strip().splitlines()[0] if result.get("msg") else "failed"
+        self.failures.append(relabel(text, key, members))
+        if not entries or self.fail_fast:
+            self.stopped = True
+        return entries
+
+    def run(self):
+        team = self.team
+        if team.problems:
+            self.failures.extend(team.problems)
+            return self._result(before_any_write=True)
+        existing = []
+        if self.invite and not self.stopped:
+            entries, members = team.invite_batch(self.invite_expires_in)
+            if entries:
+                self._step("invites", "netbird_user_invite", {"invites": entries, "create_groups": self.create_groups},
+                           "invites", members)
+                existing = [entry.get("email") for entry in self.results["invites"].get("invites") or []
+                            if isinstance(entry, dict) and entry.get("user_exists")]
+        failed_service_users = set()
+        if not self.stopped:
+            entries, members = team.user_batch(self.invite, existing)
+            if entries or self.user_options.get("exclusive"):
+                args = dict(self.user_options, users=entries, create_groups=self.create_groups, batch_results="changed")
+                for entry in self._step("users", "netbird_user", args, "users", members):
+                    if not entry.get("email") and (entry.get("name") or (entry.get("user") or {}).get("name")):
+                        failed_service_users.add(entry.get("name") or entry["user"]["name"])
+        if not self.stopped:
+            entries, members = team.token_batch(failed_service_users)
+            if entries:
+                self._step("tokens", "netbird_user_token", {"tokens": entries, "batch_results": "changed"}, "tokens", members)
+        for step, members in (("approved", team.approve), ("rejected", team.reject)):
+            if members and not self.stopped:
+                self._step(step, "netbird_user_approval", {"emails": [member.entry for member in members], "state": step},
+                           "emails", members)
+        return self._result()
+
+    def _result(self, before_any_write=False):
+        summary = onboarding_result(self.results)
+        out = {"changed": summary["changed"], "result": summary, "onboarding_failed": bool(self.failures)}
+        if self.diffs:
+            out["diff"] = self.diffs
+        if self.warnings:
+            out["warnings"] = self.warnings
+        if self.failures:
+            text = "; ".join(self.failures)
+            if before_any_write:
+                text += "; nothing was written"
+            else:
+                done = ["%d %s" % (len(summary[key]), key) for key in ("created", "updated", "removed", "offboarded", "invited",
+                                                                    "approved", "rejected") if summary[key]]
+                tokens = sum(len(names) for names in summary["tokens"].values())
+                if tokens:
+                    done.append("%d tokens created" % tokens)
+                text += "; done in all: %s" % (", ".join(done) if done else "nothing was changed")
+                skipped = [self.TITLES[step] for step in self.STEPS if self.stopped and step not in self.results and self._wanted(step)]
+                if skipped:
+                    text += "; not attempted: %s" % ", ".join(skipped)
+            out["msg"] = text
+        return out
+
+    def _wanted(self, step):
+        team = self.team
+        if step == "invites":
+            return self.invite and any(member.entry.get("state") != "absent" for member in team.users)
+        if step == "users":
+            return bool(team.users or team.service_users or self.user_options.get("exclusive"))
+        if step == "tokens":
+            return any(True for dummy in team._present_tokens())
+        return bool(team.approve if step == "approved" else team.reject)

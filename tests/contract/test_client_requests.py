@@ -78,13 +78,6 @@ def test_every_request_of_every_write_path_matches_the_spec(nb_emulator, spec_co
             "GET /api/peers"} <= seen
 
 
-class _NB:
-    check_mode = diff_mode = False
-
-    def warn(self, text):
-        pass
-
-
 def invite(**kwargs):
     entry = {"state": "present", "regenerate": "expired"}
     entry.update(kwargs)
@@ -99,13 +92,13 @@ def test_invite_and_setup_requests_match_the_spec(nb_emulator, spec_contract):
     specs = [invite(email="a@example.org", name="A", auto_groups=["dev", "made"], expires_in=7200),
              invite(email="b@example.org", name="B", role="admin")]
     kind = InviteKind(client)
-    kind.groups.create = True
-    BatchRunner(_NB(), kind, batch=True).run(specs)
-    BatchRunner(_NB(), InviteKind(client), batch=True).run([invite(email="a@example.org", name="A", regenerate="always",
+    kind.groups.create_groups = True
+    BatchRunner(kind, batch=True).run(specs)
+    BatchRunner(InviteKind(client), batch=True).run([invite(email="a@example.org", name="A", regenerate="always",
                                                                    expires_in=3600, auto_groups=["dev", "made"]),
                                                             invite(email="b@example.org", name="B", role="user"),
                                                             invite(email="c@example.org", state="absent")])
-    BatchRunner(_NB(), InviteKind(client), batch=True).run([invite(email="a@example.org", state="absent")])
+    BatchRunner(InviteKind(client), batch=True).run([invite(email="a@example.org", state="absent")])
     seen = requests_seen(nb_emulator, spec_contract)
     assert {"GET /api/users/invites", "POST /api/users/invites", "DELETE /api/users/invites/{inviteId}",
             "POST /api/users/invites/{inviteId}/regenerate", "POST /api/groups"} <= seen
@@ -113,7 +106,7 @@ def test_invite_and_setup_requests_match_the_spec(nb_emulator, spec_contract):
     fresh = Emulator("--uninitialized")
     try:
         setup = NetBirdClient(fresh.url, None, retries=0)
-        answer = BatchRunner(_NB(), SetupKind(setup)).run([SetupSpec({"email": "o@example.org", "name": "O",
+        answer = BatchRunner(SetupKind(setup)).run([SetupSpec({"email": "o@example.org", "name": "O",
                                                                       "password": "Owner-Passw0rd!", "create_pat": True,
                                                                       "pat_expire_in": 2})])
         assert answer["personal_access_token"].startswith("nbp_")

@@ -874,6 +874,72 @@ def test_fault_partial_serves_then_cuts_the_answer(api):
     assert api.emu.stderr() == ""
 
 
+def test_fault_body_contains_matches_only_that_body(api):
+    api.emu.control("POST", "faults", [{"method": "POST", "path": "/api/users", "body_contains": "bad@example.org",
+                                        "status": 500, "times": 2}])
+    api.post("/api/users", create_body(email="good@example.org"), expect=200)      # another body: not faulted
+    api.get("/api/users", expect=200)                                               # no body at all: not faulted
+    for dummy in range(2):
+        resp = api.post("/api/users", create_body(email="bad@example.org"), expect=500)
+        assert resp.json() == {"message": "internal server error", "code": 500}
+    api.post("/api/users", create_body(email="bad@example.org"), expect=200)       # times used up
+    assert api.emu.control("GET", "faults")["faults"] == []
+    # rules are tried in order; a rule whose text is not in the body does not use up its times
+    api.emu.control("POST", "faults", [{"path": "*", "body_contains": "nobody", "status": 503},
+                                       {"path": "/api/groups", "body_contains": '"ops"', "status": 409}])
+    api.post("/api/groups", {"name": "dev"}, expect=200)
+    api.post("/api/groups", {"name": "ops"}, expect=409)
+    assert [r["body_contains"] for r in api.emu.control("GET", "faults")["faults"]] == ["nobody"]
+    for bad in ({"path": "*", "status": 500, "body_contains": ""}, {"path": "*", "status": 500, "body_contains": 3}):
+        api.emu.control("POST", "faults", bad, expect=400)
+
+
+def test_idp_only_user_makes_every_create_of_that_email_500(api):
+    """The server state of a create killed between Dex's write and NetBird's: Dex holds the email, the store not."""
+    seeded = api.seed(users=[{"email": "Orphan@Example.org", "name": "Orphan", "idp_only": True}])["users"]
+    assert seeded == [{"email": "Orphan@Example.org", "name": "Orphan", "idp_only": True}]
+    assert all(u["email"].lower() != "orphan@example.org" for u in api.json("GET", "/api/users"))
+    assert api.emu.control("GET", "state")["idp_only"] == [{"email": "Orphan@Example.org", "name": "Orphan"}]
+    for email in ("orphan@example.org", "ORPHAN@example.org"):             # Dex keys emails in lower case
+        resp = api.post("/api/users", create_body(email=email, name="Orphan"), expect=500)
+        assert resp.json() == {"message": "internal server error", "code": 500}
+        assert resp.headers["Content-Type"] == "application/json; charset=UTF-8" and resp.headers["X-Request-Id"]
+    assert "got a handler error: user with email orphan@example.org already exists" in api.emu.stderr()
+    assert all(u["email"].lower() != "orphan@example.org" for u in api.json("GET", "/api/users"))
+    # other emails and service users are not affected; an invite link is made, but accepting it fails the same way
+    api.post("/api/users", create_body(email="fine@example.org"), expect=200)
+    api.post("/api/users", create_body(name="orphan@example.org", service=True), expect=200)
+    invite = api.json("POST", "/api/users/invites", {"email": "orphan@example.org", "name": "Orphan", "role": "user",
+                                                      "auto_groups": []})
+    resp = api.post("/api/users/invites/%s/accept" % invite["invite_token"], {"password": "Orphan-Passw0rd!"},
+                    token="", expect=500)
+    assert resp.json() == {"message": "internal server error", "code": 500}
+    assert "user with email orphan@example.org already exists" in api.emu.stderr()
+    # the admin's repair (the IdP forgets the user) makes the next create work
+    assert api.emu.control("DELETE", "idp-only/orphan%40example.org") == {"idp_only": []}
+    api.emu.control("DELETE", "idp-only/orphan%40example.org", expect=404)
+    api.json("DELETE", "/api/users/invites/" + invite["id"])
+    assert api.json("POST", "/api/users", create_body(email="orphan@example.org", name="Orphan"))["email"] == "orphan@example.org"
+    # seeding rules: embedded IdP only (test_external_idp), a regular user, one email once
+    api.emu.control("POST", "seed", {"users": [{"email": "fine@example.org", "idp_only": True}]}, expect=409)
+    api.emu.control("POST", "seed", {"users": [{"name": "svc", "service_user": True, "idp_only": True}]}, expect=400)
+    # reset drops it (it was seeded through the control API, not --seed)
+    api.seed(users=[{"email": "again@example.org", "idp_only": True}])
+    api.emu.control("POST", "reset")
+    api.post("/api/users", create_body(email="again@example.org"), expect=200)
+
+
+def test_idp_only_survives_a_restart_with_the_state_file(start_emulator, tmp_path):
+    state = str(tmp_path / "state.json")
+    emu = start_emulator("--state-file", state)
+    emu.control("POST", "seed", {"users": [{"email": "kept@example.org", "name": "Kept", "idp_only": True}]})
+    emu.stop()
+    emu = start_emulator("--state-file", state)
+    resp = requests.post(emu.url + "/api/users", json=create_body(email="kept@example.org"),
+                         headers={"Authorization": "Token " + emu.token}, timeout=10)
+    assert resp.status_code == 500 and resp.json() == {"message": "internal server error", "code": 500}
+
+
 def test_request_counters(api):
     me = owner(api)
     api.emu.control("POST", "requests/reset")
@@ -932,6 +998,7 @@ def test_external_idp(start_emulator, client_for):
     ext = client_for(emu)
     me = ext.json("GET", "/api/users/current")
     assert "|" in me["id"] and "idp_id" not in me
+    emu.control("POST", "seed", {"users": [{"email": "dex@example.org", "idp_only": True}]}, expect=400)
     created = ext.json("POST", "/api/users", create_body(email="ext@example.org"))
     assert created["status"] == "invited" and "password" not in created and "|" in created["id"]
     assert err(ext.post("/api/users", create_body(email="EXT@example.org"), expect=409)) == \

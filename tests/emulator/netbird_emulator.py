@@ -416,6 +416,7 @@ class Store:
         self.passwords = {}        # user id -> password (embedded IdP users)
         self.jwts = {}             # bearer JWT -> user id
         self.invites = {}          # invite id -> record (hashed_token, never the plain one)
+        self.idp_only = {}         # lower-case email -> {"email", "name"}: users the embedded IdP (Dex) holds, the store not
         self.events = []           # audit events, oldest first
         self.next_event = 1
         self.audit = True          # record audit events
@@ -442,6 +443,7 @@ class Store:
             "passwords": self.passwords,
             "jwts": self.jwts,
             "invites": list(self.invites.values()),
+            "idp_only": list(self.idp_only.values()),
             "events": self.events,
             "next_event": self.next_event,
             "audit": self.audit,
@@ -455,6 +457,8 @@ class Store:
         store.owner_token = data.get("owner_token")
         store.all_group_id = data.get("all_group_id")
         store.next_ip = int(data.get("next_ip") or 1)
+        for entry in data.get("idp_only") or []:
+            store.idp_only[entry["email"].lower()] = dict(entry)
         for group in data.get("groups") or []:
             store._index_group(copy.deepcopy(group))
         for user in data.get("users") or []:
@@ -952,8 +956,11 @@ def validate_fault(rule):
     user_id = rule.get("user_id")
     if user_id is not None and (not isinstance(user_id, str) or not user_id):
         raise ApiError(400, "user_id must be a user id", lower=False)
+    body_contains = rule.get("body_contains")
+    if body_contains is not None and (not isinstance(body_contains, str) or not body_contains):
+        raise ApiError(400, "body_contains must be a non-empty text", lower=False)
     out.update({"status": status, "delay": delay, "drop": drop, "body": body, "race": race, "vanish": vanish,
-                "partial": partial, "message": message, "user_id": user_id})
+                "partial": partial, "message": message, "user_id": user_id, "body_contains": body_contains})
     if rule.get("retry_after") is not None:
         out["retry_after"] = str(rule["retry_after"])
     return out
@@ -1097,6 +1104,8 @@ class Emulator:
     def _seed_user(self, store, entry, seeded_groups):
         if not isinstance(entry, dict):
             raise ApiError(400, "seed: every user must be an object", lower=False)
+        if entry.get("idp_only"):
+            return self._seed_idp_only(store, entry)
         service = bool(entry.get("service_user", entry.get("is_service_user", False)))
         role = normalize_role(entry.get("role") or "user")
         if role is None:
@@ -1156,6 +1165,20 @@ class Emulator:
                 out["tokens"].append({"plain_token": plain, "personal_access_token": store.token_json(token)})
         return out
 
+    def _seed_idp_only(self, store, entry):
+        """A user the embedded IdP holds and NetBird's store does not: no NetBird user, no event."""
+        email = entry.get("email")
+        if self.idp != "embedded":
+            raise ApiError(400, "seed: idp_only users exist only with --idp embedded", lower=False)
+        if not isinstance(email, str) or not email or entry.get("service_user") or entry.get("is_service_user"):
+            raise ApiError(400, "seed: an idp_only user is a regular user with an email", lower=False)
+        if store.user_by_email(email) or email.lower() in store.idp_only:
+            raise ApiError(409, "seed: a user with email %s already exists" % email, lower=False)
+        record = {"email": email, "name": entry.get("name") or email.split("@")[0]}
+        store.idp_only[email.lower()] = record
+        store.dirty = True
+        return dict(record, idp_only=True)
+
     # ---- counters / log --------------------------------------------------------------------
     def _count(self, method, route):
         key = "%s %s" % (method, route)
@@ -1174,7 +1197,8 @@ class Emulator:
             self.log.clear()
 
     # ---- faults --------------------------------------------------------------------------
-    def _take_fault(self, method, raw_path, path, template, user_id=None):
+    def _take_fault(self, method, raw_path, path, template, user_id=None, body=b""):
+        text = None
         with self.faults_lock:
             for rule in self.faults:
                 if rule["method"] not in ("*", method):
@@ -1183,6 +1207,11 @@ class Emulator:
                     continue
                 if rule.get("user_id") is not None and rule["user_id"] != user_id:
                     continue
+                if rule.get("body_contains") is not None:
+                    if text is None:
+                        text = body.decode("utf-8", "replace") if body else ""
+                    if rule["body_contains"] not in text:
+                        continue
                 rule["times"] -= 1
                 if rule["times"] <= 0:
                     self.faults.remove(rule)
@@ -1249,7 +1278,7 @@ class Emulator:
         return store.jwts.get(parts[1])
 
     def _api(self, method, raw_path, path, query, headers, body, match, requester=None):
-        fault = self._take_fault(method, raw_path, path, match[0] if match else None, requester)
+        fault = self._take_fault(method, raw_path, path, match[0] if match else None, requester, body)
         if fault:
             if fault.get("delay"):
                 time.sleep(fault["delay"])
@@ -1444,6 +1473,7 @@ class Emulator:
         if store.user_by_email(email):
             raise ApiError(409, "can't invite a user with an existing NetBird account")
         if self.idp == "embedded":
+            self._check_idp_only(email)
             new = store.add_user(email, name, role, auto_groups)
             password = new_password()
             store.passwords[new["id"]] = password
@@ -1860,11 +1890,20 @@ class Emulator:
         invite = self._invite_by_token(params["token"])
         if self._invite_expired(invite):
             raise ApiError(422, "invite has expired")
+        self._check_idp_only(invite["email"], "failed to create user in IdP: ")
         new = store.add_user(invite["email"], invite["name"], normalize_role(invite["role"]) or "user", invite["auto_groups"])
         store.passwords[new["id"]] = password
         del store.invites[invite["id"]]
         store.add_event("user.invite.link.accept", new["id"], new["id"], {"email": invite["email"]})
         return 200, {"success": True}
+
+    def _check_idp_only(self, email, wrap=""):
+        """Dex already holds this email but NetBird's store does not (e.g. the server was killed between
+        the two writes of a create): Dex refuses with a plain error, which WriteError answers as a bare 500."""
+        if email.lower() in self.store.idp_only:
+            sys.stderr.write("ERRO got a handler error: %suser with email %s already exists\n" % (wrap, email))
+            sys.stderr.flush()
+            raise ApiError(500, "internal server error")
 
     # ---- audit events ----------------------------------------------------------------------
     def h_list_events(self, user, params, query, body):
@@ -1990,6 +2029,9 @@ class Emulator:
         found = re.match(r"^/__emulator__/users/([^/]+)/set$", path)
         if found and method == "POST":
             return self._set_user(urllib.parse.unquote(found.group(1)), data or {})
+        found = re.match(r"^/__emulator__/idp-only/([^/]+)$", path)
+        if found and method == "DELETE":
+            return self._forget_idp_only(urllib.parse.unquote(found.group(1)))
         if path == "/__emulator__/audit/clear" and method == "POST":
             with self.lock:
                 self.store.events = []
@@ -2017,7 +2059,18 @@ class Emulator:
             return {"idp": self.idp, "owner_id": store.owner_id, "users": users,
                     "groups": [store.group_json(g) for g in store.groups.values()],
                     "peers": [store.peer_json(p) for p in store.peers.values()], "tokens": tokens,
-                    "invites": invites, "events": len(store.events), "setup_required": store.owner_id is None}
+                    "invites": invites, "idp_only": [dict(e) for e in store.idp_only.values()],
+                    "events": len(store.events), "setup_required": store.owner_id is None}
+
+    def _forget_idp_only(self, email):
+        """What a server admin's repair does: the IdP forgets the orphaned user (Dex's password row)."""
+        with self.lock:
+            record = self.store.idp_only.pop(email.lower(), None)
+            if record is None:
+                raise ApiError(404, "no idp_only user with email %s" % email, lower=False)
+            self.store.dirty = True
+            self.save_state()
+            return {"idp_only": [dict(e) for e in self.store.idp_only.values()]}
 
     SETTABLE = {"blocked": bool, "pending_approval": bool, "idp_missing": bool, "last_login": str, "idp_name": str,
                 "name": str, "invite_pending": bool}

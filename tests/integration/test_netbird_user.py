@@ -216,22 +216,30 @@ def test_batch_mode_one_list_one_groups_call_and_idempotent(ansible, emulator):
     assert emulator.requests()["by_route"] == {"GET /api/users": 1, "GET /api/groups": 1}
 
 
-def test_batch_failure_part_way_says_what_was_done(ansible, emulator):
-    emulator.faults([{"method": "POST", "path": "/api/users", "times": 1, "status": 500}])
-    # the first POST fails; make the failure hit the second user by creating the first one beforehand
-    emulator.clear_faults()
+def test_batch_failure_attempts_every_other_entry_then_a_rerun_creates_only_that_one(ansible, emulator):
+    """Loop semantics (fail_fast false, the default): one entry's POST answers 500, every other entry is created, the task
+    fails at the end with one line naming that entry and what was done; the next run creates only that entry."""
     emulator.seed(users=[{"email": "a1@x.io", "name": "A1"}])
+    # the first create fails, once: a2's (sequential, so that it is a2's)
     emulator.faults([{"method": "POST", "path": "/api/users", "times": 1, "status": 500}])
+    emulator.reset_counters()
     users = [{"email": "a1@x.io", "role": "admin"}, {"email": "a2@x.io", "name": "A2"}, {"email": "a3@x.io", "name": "A3"}]
-    # sequential: with writes in flight a3 would be created alongside a2 (tested in test_api_concurrency.py)
-    run, res = run_task(ansible, {"users": users, "api_concurrency": 1})
+    args = {"users": users, "api_concurrency": 1}
+    run = ansible.playbook([task("first", args, ignore_errors=True), task("again", args)])
+    res, again = run.result("first"), run.result("again")
     assert res["failed"], run.output
-    msg = res["msg"]
-    assert msg.startswith("users[1] (a2@x.io): POST /api/users failed with HTTP 500")
-    assert "already done: updated a1@x.io" in msg and "not attempted: users[2] (a3@x.io)" in msg
-    assert res["changed"] is True and res["users"][0]["action"] == "update"
-    assert res["summary"] == {"created": [], "updated": ["a1@x.io"], "deleted": [], "unchanged": []}
-    assert emulator.user(email="a3@x.io") is None
+    assert res["msg"].startswith("users[1] (a2@x.io): POST /api/users failed with HTTP 500 Internal Server Error: internal server error")
+    assert res["msg"].endswith("; already done: updated a1@x.io; created a3@x.io") and "\n" not in res["msg"]
+    assert res["changed"] is True and res["summary"] == {"created": ["a3@x.io"], "updated": ["a1@x.io"], "deleted": [], "unchanged": []}
+    failed = res["users"][1]
+    assert (failed["failed"], failed["email"], failed["user"], failed["changed"]) == (True, "a2@x.io", None, False)
+    assert failed["msg"].startswith("users[1] (a2@x.io): POST /api/users failed with HTTP 500")
+    assert [u.get("failed", False) for u in res["users"]] == [False, True, False]
+    assert len(res["users"][2]["password"]) == 16  # the one-time password of a user created around the failure is kept
+    # the second run (the fault was answered once) creates only a2
+    assert again["changed"] is True and not again.get("failed"), run.output
+    assert again["summary"] == {"created": ["a2@x.io"], "updated": [], "deleted": [], "unchanged": ["a1@x.io", "a3@x.io"]}
+    assert emulator.requests()["by_route"]["POST /api/users"] == 3 and emulator.user(email="a2@x.io") is not None
 
 
 def test_bad_batch_entry_fails_before_any_write(ansible, emulator):

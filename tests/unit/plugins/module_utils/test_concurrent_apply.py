@@ -91,17 +91,17 @@ class ItemKind(Kind):
             self.recorder.end(name)
 
     def view(self, change, outcome, partial=False):
-        if outcome is None:
-            return None if partial else {"name": change.spec.name, "changed": False}
+        if outcome.change is change and outcome.result is change.current and not outcome.done:
+            return {"name": change.spec.name, "changed": False}  # not applied
         return {"name": change.spec.name, "changed": True, "result": outcome.result}
 
 
-def run_items(items, width):
+def run_items(items, width, fail_fast=False):
     nb = FakeNB(None, {"api_concurrency": width})
     kind = ItemKind(None)
     specs = [ItemSpec(dict({"lane": None, "fail": False, "stage": None}, **item), where="items[%d]" % i) for i, item in enumerate(items)]
     try:
-        result = BatchRunner(nb, kind, batch=True).run(specs)
+        result = BatchRunner(kind, width=width, warn=nb.warn, batch=True, fail_fast=fail_fast).run(specs)
         error = None
     except OperationFailed as exc:
         result, error = exc.extra, str(exc)
@@ -154,10 +154,10 @@ def test_one_lane_never_runs_twice_at_once_and_exclusive_runs_alone():
     assert recorder.max_in_flight > 1
 
 
-def test_failure_midway_stops_new_writes_and_reports_exactly():
+def test_fail_fast_failure_midway_stops_new_writes_and_reports_exactly():
     items = [{"name": "i%02d" % i} for i in range(20)]
     items[5]["fail"] = True
-    result, error, _warnings, recorder = run_items(items, 4)
+    result, error, _warnings, recorder = run_items(items, 4, fail_fast=True)
     assert error.startswith("i05: POST /api/items failed with HTTP 500 Internal Server Error: boom i05; already done: ")
     done = error.split("already done: ")[1].split("; not attempted: ")[0].split("; ")
     rest = error.split("; not attempted: ")[1].split(", ")
@@ -165,8 +165,9 @@ def test_failure_midway_stops_new_writes_and_reports_exactly():
     assert done == ["created %s" % name for name in sorted(applied)]  # input order, exactly what ran
     assert sorted(applied + rest + ["i05"]) == sorted(i["name"] for i in items)
     assert len(applied) < 19  # new writes stopped
-    assert [e["name"] for e in result["items"]] == sorted(applied)
-    sequential = run_items(items, 1)[1]
+    assert [e["name"] for e in result["items"] if not e.get("failed")] == sorted(applied)
+    assert [e["name"] for e in result["items"] if e.get("not_attempted")] == sorted(rest)
+    sequential = run_items(items, 1, fail_fast=True)[1]
     assert sequential.startswith("i05: POST /api/items failed") and "not attempted: i06, " in sequential
 
 
@@ -181,10 +182,9 @@ def test_two_failures_in_flight_are_both_reported():
 def test_width_one_and_check_mode_are_sequential():
     items = [{"name": "i%d" % i} for i in range(5)]
     assert run_items(items, 1)[3].max_in_flight == 1
-    nb = FakeNB(None, {"api_concurrency": 4}, check_mode=True)
     kind = ItemKind(None)
     kind.predict = lambda change: Outcome(change, change.predicted)
-    BatchRunner(nb, kind, batch=True).run([ItemSpec({"name": "i%d" % i}) for i in range(5)])
+    BatchRunner(kind, width=4, check_mode=True, batch=True).run([ItemSpec({"name": "i%d" % i}) for i in range(5)])
     assert kind.recorder.applied == []
 
 

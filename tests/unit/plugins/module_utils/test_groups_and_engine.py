@@ -10,7 +10,7 @@ from fakes import FakeClient, raw_user as user
 
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdAPIError, NetBirdInputError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._groups import GroupResolver, looks_like_group_id
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import batch_argument_spec
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import BatchRunner, batch_argument_spec
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import (
     UserKind,
     UserSpec,
@@ -305,13 +305,16 @@ def test_service_user_create_body():
 
 
 def test_check_mode_writes_nothing_and_predicts():
+    # check mode is the runner's decision: it calls predict, never apply
     eng, client = engine_for([user("a1", "a@x.io", "A")], check_mode=True)
     for s in (spec(email="n@x.io", name="N", blocked=True), spec(email="a@x.io", role="admin"), spec(email="a@x.io", state="absent")):
-        outcome = eng.apply(eng.plan(s))
+        outcome = eng.predict(eng.plan(s))
         assert outcome.secrets.get("password") is None
     assert not client.writes()
     created = eng.plan(spec(email="n@x.io", name="N"))
-    assert eng.apply(created).result["id"] is None
+    assert eng.predict(created).result["id"] is None
+    result = BatchRunner(eng, check_mode=True).run([spec(email="n@x.io", name="N", blocked=True)])
+    assert result["changed"] and result["user"]["id"] is None and "password" not in result and not client.writes()
 
 
 def test_delete_counts_peers_and_absent_is_no_change():

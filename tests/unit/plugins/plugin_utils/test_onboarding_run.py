@@ -1,0 +1,164 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The onboarding role's run (plugin_utils/_onboarding.py): labels, loop semantics between the steps, team files."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.netbird_ops.netbird.plugins.plugin_utils._onboarding import (
+    Member, Onboarding, Team, TeamFileError, read_team_file, relabel)
+
+
+class Calls:
+    """A fake ``call(module, args)``: answers from ``answers`` (module -> result), records the calls."""
+
+    def __init__(self, answers=None):
+        self.answers = answers or {}
+        self.calls = []
+
+    def __call__(self, module, args):
+        self.calls.append((module, args))
+        answer = self.answers.get(module, {"changed": False})
+        return answer(args) if callable(answer) else dict(answer)
+
+    def modules(self):
+        return [module for module, dummy in self.calls]
+
+
+def test_relabel_names_the_role_variable_and_entry():
+    members = [Member({}, "netbird_onboarding_users[0]", "a@x.io"), Member({}, "team.csv line 3", "b@x.io")]
+    assert relabel("users[1].auto_groups: unknown group 'x'; set create_groups: true", "users", members) == (
+        "team.csv line 3 (b@x.io).auto_groups: unknown group 'x'; set netbird_onboarding_create_groups: true")
+    assert relabel("users[0] (a@x.io): POST /api/users failed with HTTP 500", "users", members) == (
+        "netbird_onboarding_users[0] (a@x.io): POST /api/users failed with HTTP 500")
+    # another variable's index is left alone, as is an index out of range
+    assert relabel("netbird_onboarding_users[1] and users[7]", "users", members) == "netbird_onboarding_users[1] and users[7]"
+
+
+def test_problems_stop_the_run_before_any_call():
+    calls = Calls()
+    team = Team(users=[{"email": "a@x.io", "name": "A"}, {"email": "A@X.io"}, {"email": "bob"}])
+    result = Onboarding(team, calls).run()
+    assert calls.calls == []
+    assert result["onboarding_failed"] and result["msg"].endswith("nothing was written")
+    assert "A@X.io is named twice: netbird_onboarding_users[0] and netbird_onboarding_users[1]" in result["msg"]
+    assert "netbird_onboarding_users[2].email 'bob' is not an email address" in result["msg"]
+
+
+SERVICE = [{"name": "ci-bot", "tokens": [{"name": "deploy", "expires_in": 7}]},
+           {"name": "cd-bot", "tokens": [{"name": "deploy", "expires_in": 7}]}]
+
+
+def _users_fail_ci_bot(args):
+    assert [entry.get("name") for entry in args["users"]] == ["A", "ci-bot", "cd-bot"]
+    return {"failed": True, "changed": True, "msg": "users[1] (service user 'ci-bot'): POST /api/users failed with HTTP 500: boom",
+            "users": [{"failed": True, "email": None, "name": "ci-bot", "msg": "boom"}],
+            "summary": {"created": ["a@x.io", "cd-bot"]}}
+
+
+def test_an_entry_failure_lets_independent_steps_run():
+    calls = Calls({"netbird_user": _users_fail_ci_bot,
+                   "netbird_user_approval": {"changed": True, "users": [{"email": "p@x.io"}]}})
+    team = Team(users=[{"email": "a@x.io", "name": "A"}], service_users=SERVICE, approve=["p@x.io"])
+    result = Onboarding(team, calls).run()
+    assert calls.modules() == ["netbird_user", "netbird_user_token", "netbird_user_approval"]
+    # the failed service user gets no token attempt, the other one does
+    assert [entry["user_name"] for entry in calls.calls[1][1]["tokens"]] == ["cd-bot"]
+    assert result["onboarding_failed"] and "fail_fast" not in calls.calls[0][1]
+    assert result["msg"].startswith("netbird_onboarding_service_users[0] (ci-bot): POST /api/users failed with HTTP 500")
+    assert "done in all: 2 created, 1 approved" in result["msg"] and "not attempted" not in result["msg"]
+    assert result["result"]["approved"] == ["p@x.io"]
+
+
+def test_fail_fast_and_whole_step_failures_stop_the_run():
+    calls = Calls({"netbird_user": _users_fail_ci_bot})
+    team = Team(users=[{"email": "a@x.io", "name": "A"}], service_users=SERVICE, approve=["p@x.io"])
+    result = Onboarding(team, calls, fail_fast=True).run()
+    assert calls.modules() == ["netbird_user"] and calls.calls[0][1]["fail_fast"] is True
+    assert result["msg"].endswith("not attempted: the tokens, the approvals")
+
+    calls = Calls({"netbird_user": {"failed": True, "msg": "GET /api/users failed: connection refused"}})
+    result = Onboarding(Team(users=[{"email": "a@x.io", "name": "A"}], reject=["p@x.io"]), calls).run()
+    assert calls.modules() == ["netbird_user"]
+    assert result["msg"] == ("GET /api/users failed: connection refused; done in all: nothing was changed; "
+                             "not attempted: the rejections")
+
+
+def test_check_diffs_and_warnings_are_passed_on():
+    calls = Calls({"netbird_user": {"changed": True, "diff": [{"before": {}, "after": {"role": "admin"}}],
+                                    "warnings": ["users[0] (a@x.io): something"]}})
+    result = Onboarding(Team(users=[{"email": "a@x.io", "name": "A"}]), calls).run()
+    assert result["diff"] == [{"before": {}, "after": {"role": "admin"}}]
+    assert result["warnings"] == ["netbird_onboarding_users[0] (a@x.io): something"]
+    assert not result["onboarding_failed"] and "msg" not in result
+
+
+# -- team files ------------------------------------------------------------------------------------------------------
+
+CSV = (u"\ufeffEmail,Name,role,auto_groups,Department,service_user,blocked\n"
+       u"zoe@example.com,Zoë Ångström,admin,developers;ops,R&D,,\n"
+       u"li@example.com,李雷,,,Sales,false,no\n"
+       u"\n"
+       u",\"{{ lookup('pipe', 'id') }}\",user,ci,,true,\n"
+       u"\"multi@example.com\",\"Multi, Line\nName\",user, developers ; ,,,true\n")
+
+
+def _write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_csv_rows_become_users_and_service_users(tmp_path):
+    warnings = []
+    team = read_team_file(_write(tmp_path, "team.csv", CSV), "team.csv", warnings.append)
+    assert [(m.where, m.entry) for m in team["users"]] == [
+        ("team.csv line 2", {"email": "zoe@example.com", "name": u"Zoë Ångström", "role": "admin", "auto_groups": ["developers", "ops"]}),
+        ("team.csv line 3", {"email": "li@example.com", "name": u"李雷", "blocked": False}),
+        ("team.csv line 7", {"email": "multi@example.com", "name": "Multi, Line\nName", "role": "user", "auto_groups": ["developers"],
+                             "blocked": True}),
+    ]
+    # values are data: a template is kept as written
+    assert [(m.label, m.entry) for m in team["service_users"]] == [
+        ("team.csv line 5 ({{ lookup('pipe', 'id') }})", {"name": "{{ lookup('pipe', 'id') }}", "role": "user", "auto_groups": ["ci"]})]
+    assert warnings == ["team.csv: ignored the column(s) 'Department'; the columns a team file takes are email, name, role, "
+                        "auto_groups, auto_groups_mode, blocked, state, service_user"]
+    # the entries pass the role's rules
+    checked = Team(users=[{"email": "x@example.com"}], team_file=team)
+    assert checked.problems == []
+    assert [m.entry.get("blocked") for m in checked.users] == [None, None, False, True]
+
+
+@pytest.mark.parametrize("name, text, message", [
+    ("a.csv", "name,role\nA,user\n", "a.csv line 1: the header has no email column (it has: name, role)"),
+    ("a.csv", "email,name\na@x.io,A,extra\n", "a.csv line 2: 3 fields, but the header names 2 columns"),
+    ("a.csv", "email,name,service_user\na@x.io,A,maybe\n", "a.csv line 2: service_user must be true or false, got 'maybe'"),
+    ("a.csv", "email,name,service_user\na@x.io,bot,true\n", "a.csv line 2: email does not apply to a service user"),
+    ("a.csv", "", "a.csv is empty"),
+    ("a.yml", "users:\n  - email: a@x.io\n    name: [unclosed\n", "a.yml line 4: "),
+    ("a.json", '{"users": [\n{"email": "a@x.io",}\n]}', "a.json line 2: "),
+    ("a.yml", "users: []\ngroups: []\n", "a.yml: unknown key(s) groups; a team file has users, service_users, approve, reject"),
+    ("a.yml", "- a@x.io\n", "a.yml must hold a mapping"),
+    ("a.yml", "users:\n  - a@x.io\n", "a.yml users[0] must be a dict, got str"),
+    ("a.txt", "", "a.txt: a team file is .csv, .yml, .yaml or .json"),
+])
+def test_a_bad_file_is_refused_naming_the_file_and_line(tmp_path, name, text, message):
+    with pytest.raises(TeamFileError) as caught:
+        read_team_file(_write(tmp_path, name, text), name, lambda text: None)
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_file_entries_follow_the_role_rules_and_join_the_variables(tmp_path):
+    text = ("users:\n  - {email: a@x.io, name: A, role: boss}\n  - {email: B@x.io, name: B, grups: [x]}\n  - {email: c@x.io}\n"
+            "service_users:\n  - {name: bot, tokens: [{name: t, expires_in: 400}]}\napprove: [bob]\n")
+    team = read_team_file(_write(tmp_path, "t.yml", text), "t.yml", None)
+    checked = Team(users=[{"email": "c@X.io", "name": "C"}], service_users=[{"name": "bot"}], team_file=team)
+    assert checked.problems[0].startswith("t.yml users[0] (a@x.io): value of role must be one of: admin, user,")
+    assert checked.problems[1].startswith("t.yml users[1] (B@x.io): grups. Supported parameters include:")
+    assert "c@x.io is named twice: netbird_onboarding_users[0] and t.yml users[2]; name each user once" in checked.problems
+    assert "bot is named twice: netbird_onboarding_service_users[0] and t.yml service_users[0]; name each user once" in checked.problems
+    assert "t.yml approve[0] 'bob' is not an email address" in checked.problems
+    assert any(problem.startswith("t.yml service_users[0] (bot).tokens[0] (t): expires_in must be between 1 and 365")
+               for problem in checked.problems)
