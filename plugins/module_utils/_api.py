@@ -218,11 +218,11 @@ class FlowControl:
 
     Pacing, start to start: the first 429 spaces starts ``RATE_LIMIT_INTERVAL`` apart (NetBird Cloud's rate), whether
     or not the requests before have been answered. A start reserved before a change of pace is retaken at the new pace
-    (``take_turn``), so requests waiting for a start follow every change. Two empty buckets (429s) apart, the successes sent in between are the tokens the bucket refilled
-    in that time: a 429 at the current pace sets the pace to that measured interval plus ``PACE_MARGIN`` (at least
-    10 % slower than before), or doubles it when too few requests got through to measure. After ``probe_run``
-    successes at one pace the pace is halved (a probe); a probe that meets the limit measures it and the next probe
-    waits four times as long.
+    (``take_turn``), so requests waiting for a start follow every change. Two empty buckets (429s) apart, the successes
+    sent in between are the tokens the bucket refilled in that time: a 429 at the current pace sets the pace to that
+    measured interval plus ``PACE_MARGIN`` (at least 10 % slower than before), or doubles it when too few requests got
+    through to measure. After ``probe_run`` successes at one pace the pace is halved (a probe); a probe that meets the
+    limit measures it and the next probe waits four times as long.
     A 429 answered to a request sent before the last change of pace says nothing about the new pace.
     """
 

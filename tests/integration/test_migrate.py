@@ -54,8 +54,8 @@ def view(emu):
     """{email or name: (role, group names, blocked, service user)} of everyone but the owner, as stored."""
     state = emu.state()
     names = dict((g["id"], g["name"]) for g in state["groups"])
-    return dict(((u["email"] or u["name"]), (u["role"], sorted(names[g] for g in u["auto_groups"]), u["is_blocked"],
-                                               u["is_service_user"]))
+    return dict(((u["email"] or u["name"]),
+                 (u["role"], sorted(names[g] for g in u["auto_groups"]), u["is_blocked"], u["is_service_user"]))
                 for u in state["users"] if u["role"] != "owner")
 
 
