@@ -49,8 +49,8 @@ def params(**given):
     return values
 
 
-def export(users, groups=GROUPS, **given):
-    client = FakeClient(users, groups=groups, **given.pop("client", {}))
+def export(users, groups=None, **given):
+    client = FakeClient(users, groups=GROUPS if groups is None else groups, **given.pop("client", {}))
     nb = FakeNB(client, params(**given))
     return run_user_info(nb), nb, client
 
