@@ -17,7 +17,7 @@ PYTEST_ARGS ?=
 export NETBIRD_TESTS_REQUIRE_TOOLS := 1
 # benchmarks/scale.py arguments for `make bench` (see README, Performance)
 BENCH_ARGS ?= --n 100 --n 1000 --n 10000 --repeat 3 --uri-limit 100 --latency 50 --rate-limit 120:1200 \
-	--plot docs/docsite/rst/images/scale.png
+	--rate-limit 120:30@100 --accounts 8 --plot docs/docsite/rst/images/scale.png
 # its own venv: the pinned test tool chain plus matplotlib for the plot (requirements/bench/bench.txt)
 BENCH_VENV ?= .venv-bench
 # Stages of `make test`, in order.

@@ -13,6 +13,10 @@ collections path, and runs each scenario against a fresh local NetBird API emula
 - role: benchmarks/role.yml (the onboarding role) via ansible-playbook, the team given as extra vars (-e @team.json);
 - role, team in group_vars: the same re-run with the team in the inventory's group_vars/all/ instead of extra vars
   (ansible-core 2.19 and later deep-copy every origin-tagged value of a -e @file after parsing it);
+- role, team file: benchmarks/role_team_file.yml, the team in a team file (netbird_onboarding_team_file), which the
+  role reads in Python and never turns into Ansible variables; first run and re-run;
+- accounts in parallel (--accounts K): K emulators, one inventory host each with K x --accounts-n users in team files,
+  benchmarks/accounts.yml run with --forks 1 and --forks K (first run and re-run);
 - uri loop: benchmarks/uri.yml, the same work with ansible.builtin.uri tasks, one loop item per user;
 - netbird_user, one user with no change (ad hoc), without and with group names (request counts);
 - Ansible, input only: benchmarks/load_only.yml, ansible-playbook loading the same team as extra vars and running one
@@ -61,6 +65,13 @@ LARGE_RERUN_MAX_MIB = 150
 LARGE_FIRST_RUN_FLOOR_FACTOR = 1.5
 SLOW_LINK_MAX_SECONDS = 10.0
 RATE_LIMIT_MAX_429 = 5          # "at most a handful"
+# targets of issue 23: the team file, many accounts, pacing under a real limiter
+TEAM_FILE_LARGE_RERUN_MAX_SECONDS = 4.0
+TEAM_FILE_LARGE_RERUN_MAX_MIB = 130
+TEAM_FILE_RERUN_MAX_SECONDS = 2.0      # at N = 1,000
+TEAM_FILE_RERUN_REQUESTS = 2
+ACCOUNTS_FORKS_MAX_RATIO = 0.6         # re-run with forks K against forks 1
+RATE_LIMIT_MAX_OWN_FACTOR = 1.3        # wall time against the limit's own time
 
 
 def load_testlib():
@@ -262,6 +273,8 @@ class Bench:
             self.first_and_rerun(n, "raw floor", [sys.executable, os.path.join(BENCH, "raw_floor.py"), team_path], seed_path, n)
             self.first_and_rerun(n, "role", playbook + [os.path.join(BENCH, "role.yml"), "-e", "@" + team_path], seed_path, n,
                                  after=lambda emu: self.after_role(n, team, emu))
+            self.first_and_rerun(n, "role, team file", playbook + [os.path.join(BENCH, "role_team_file.yml"), "-e",
+                                                                   "bench_team_file=" + self.team_file(n, team)], seed_path, n)
             emu = self.start_emulator(seed_path)
             try:
                 self.run(n, "Ansible, input only", "load", playbook + [os.path.join(BENCH, "load_only.yml"), "-e", "@" + team_path], emu,
@@ -296,6 +309,75 @@ class Bench:
         for dummy in range(repeat):
             self.first_and_rerun(n, "raw floor, %d ms" % latency, [sys.executable, os.path.join(BENCH, "raw_floor.py"), team_path],
                                  seed_path, n, emu_args=("--latency", str(latency)))
+
+    def team_file(self, n, team):
+        """The team as a team file in the role's shapes (JSON: the fastest to read)."""
+        path = os.path.join(self.workdir, "teamfile-%d.json" % n)
+        if not os.path.exists(path):
+            write_json(path, {"users": team["netbird_onboarding_users"], "service_users": team["netbird_onboarding_service_users"]})
+        return path
+
+    def accounts_parallel(self, accounts, n, forks_list):
+        """``accounts`` emulators, one inventory host each with a team file of ``n`` users; per forks value a first run
+        (every account reset to its start-up state) and a re-run."""
+        team = make_team(n)
+        seed_path = write_json(os.path.join(self.workdir, "seed-accounts.json"), {"groups": [{"name": g} for g in TEAMS + [VPN_GROUP]]})
+        team_path = self.team_file(n, team)
+        emus = []
+        try:
+            for dummy in range(accounts):
+                emus.append(self.start_emulator(seed_path))
+            inventory = os.path.join(self.workdir, "accounts-inventory")
+            os.makedirs(os.path.join(inventory, "host_vars"), exist_ok=True)
+            with open(os.path.join(inventory, "hosts"), "w", encoding="utf-8") as handle:
+                for index, emu in enumerate(emus):
+                    host = "account-%02d" % index
+                    handle.write("%s ansible_connection=local\n" % host)
+                    write_json(os.path.join(inventory, "host_vars", host + ".json"),
+                               {"netbird_api_url": emu.url, "netbird_api_token": emu.token, "netbird_onboarding_team_file": team_path})
+            for forks in forks_list:
+                for emu in emus:
+                    emu.reset()
+                scenario = "accounts in parallel, forks %d" % forks
+                cmd = [tool("ansible-playbook"), "-i", os.path.join(inventory, "hosts"), os.path.join(BENCH, "accounts.yml"),
+                       "--forks", str(forks)]
+                note = "%d accounts x %d users (each its own emulator); peak RSS = the largest process" % (accounts, n)
+                self.run_accounts(accounts * n, scenario, "first run", cmd, emus, n, note)
+                self.run_accounts(accounts * n, scenario, "re-run", cmd, emus, 0, note)
+        finally:
+            for emu in emus:
+                emu.stop()
+
+    def run_accounts(self, total, scenario, phase, cmd, emus, writes_each, note):
+        """One measured run over several emulators; request counts summed over them."""
+        log_path = os.path.join(self.workdir, "%s-%s.log" % (scenario.replace(" ", "_").replace(",", ""), phase.replace(" ", "_")))
+        for emu in emus:
+            emu.reset_counters()
+        self.log("N=%s  %-13s %-10s ..." % (total, scenario, phase))
+        measured = run_measured(cmd, self.env, log_path)
+        counters = [emu.requests() for emu in emus]
+        by_route = {}
+        for counter in counters:
+            for route, count in counter["by_route"].items():
+                by_route[route] = by_route.get(route, 0) + count
+        row = {"n": total, "scenario": scenario, "phase": phase, "users": total, "wall": measured["wall"], "cpu": measured["cpu"],
+               "rejected": None, "requests": sum(c["total"] for c in counters), "writes": sum(c["writes"] for c in counters),
+               "by_route": by_route, "rss_mib": measured["maxrss_kb"] / 1024.0, "rc": measured["rc"], "note": note, "log": log_path,
+               "accounts": len(emus)}
+        problems = []
+        if measured["rc"] != 0:
+            problems.append("exit status %s" % measured["rc"])
+        wrong = [i for i, c in enumerate(counters) if c["writes"] != writes_each]
+        if wrong:
+            problems.append("accounts %s: write requests %s, expected %d each" % (wrong, [counters[i]["writes"] for i in wrong], writes_each))
+        if problems:
+            self.failures.append("N=%s %s %s: %s (log: %s)" % (total, scenario, phase, "; ".join(problems), log_path))
+            with open(log_path, encoding="utf-8") as handle:
+                self.log(handle.read()[-4000:])
+        self.log("           %.2f s (%.2f s CPU), %d requests, %d writes, %.0f MiB%s"
+                 % (row["wall"], row["cpu"], row["requests"], row["writes"], row["rss_mib"], "  FAILED" if problems else ""))
+        self.samples.append(row)
+        return row
 
     def rate_limited(self, n, limit):
         """A first run against the emulator's per-token limiter (NetBird Cloud: 120:1200); counts the 429 answers."""
@@ -358,7 +440,7 @@ def table(rows):
     for row in rows:
         floor = find(rows, row["n"], "raw floor", row["phase"])
         role = find(rows, row["n"], "role", row["phase"])
-        vs_floor = ratio(row, floor) if row["scenario"] in ("role", "uri loop") else ""
+        vs_floor = ratio(row, floor) if row["scenario"] in ("role", "role, team file", "uri loop") else ""
         uri_vs_role = ratio(row, role) if row["scenario"] == "uri loop" else ""
         starred = row.get("note") and "429" not in row["note"]
         wall = "%.2f" % row["wall"] + ("*" if starred else "")
@@ -439,7 +521,88 @@ def link_targets(rows):
             # (every user created exactly once is checked for every run, a hard failure)
             lines.append("  [%s] %s, N=%d first run: at most %d answers 429: %d"
                          % ("met" if ok else "missed", row["scenario"], row["n"], RATE_LIMIT_MAX_429, row["rejected"]))
+            own = limit_own_time(row)
+            if own == 0:
+                lines.append("  [info] %s, N=%d first run: every request within the burst, so the limit's own time is 0"
+                             % (row["scenario"], row["n"]))
+            elif own:
+                ok = row["wall"] <= RATE_LIMIT_MAX_OWN_FACTOR * own
+                lines.append("  [%s] %s, N=%d first run within %gx the limit's own time (the %d requests that got through,"
+                             " beyond the burst at the refill rate): %.2f s <= %gx %.2f s = %.2f s"
+                             % ("met" if ok else "missed", row["scenario"], row["n"], RATE_LIMIT_MAX_OWN_FACTOR,
+                                row["requests"] - row["rejected"], row["wall"], RATE_LIMIT_MAX_OWN_FACTOR, own,
+                                RATE_LIMIT_MAX_OWN_FACTOR * own))
     return lines, hard_failures
+
+
+def limit_own_time(row):
+    """The limit's own time for a rate-limit row: the requests that got through beyond the burst, at the refill rate."""
+    try:
+        rpm, burst = [int(x) for x in row["scenario"].rsplit(" ", 1)[-1].split(":")]
+    except ValueError:
+        return None
+    return max(0, row["requests"] - (row["rejected"] or 0) - burst) * 60.0 / rpm
+
+
+def team_file_targets(rows, n):
+    """Target lines of the team-file rows (issue 23); the re-run's request count is a hard failure."""
+    first, rerun = find(rows, n, "role, team file", "first run"), find(rows, n, "role, team file", "re-run")
+    floor = find(rows, n, "raw floor", "first run")
+    lines, hard_failures = [], []
+    if not rerun:
+        return lines, hard_failures
+    ok = rerun["requests"] <= TEAM_FILE_RERUN_REQUESTS
+    lines.append("  [%s] role re-run, team file, %d API requests: %d"
+                 % ("met" if ok else "FAILED", TEAM_FILE_RERUN_REQUESTS, rerun["requests"]))
+    if not ok:
+        hard_failures.append("N=%d role, team file re-run: %d API requests" % (n, rerun["requests"]))
+    if n >= LARGE_N:
+        lines.append("  [%s] role re-run, team file, within %.0f s: %.2f s"
+                     % ("met" if rerun["wall"] <= TEAM_FILE_LARGE_RERUN_MAX_SECONDS else "missed",
+                        TEAM_FILE_LARGE_RERUN_MAX_SECONDS, rerun["wall"]))
+        lines.append("  [%s] role re-run, team file, peak RSS at most %d MiB: %.0f MiB"
+                     % ("met" if rerun["rss_mib"] <= TEAM_FILE_LARGE_RERUN_MAX_MIB else "missed",
+                        TEAM_FILE_LARGE_RERUN_MAX_MIB, rerun["rss_mib"]))
+        if first and floor:
+            limit = LARGE_FIRST_RUN_FLOOR_FACTOR * floor["wall"] + FIRST_RUN_STARTUP_SECONDS
+            lines.append("  [%s] role first run, team file, within %gx raw floor + %.0f s: %.2f s <= %.2f s"
+                         % ("met" if first["wall"] <= limit else "missed", LARGE_FIRST_RUN_FLOOR_FACTOR,
+                            FIRST_RUN_STARTUP_SECONDS, first["wall"], limit))
+    elif n == 1000:
+        lines.append("  [%s] role re-run, team file, within %.0f s: %.2f s"
+                     % ("met" if rerun["wall"] <= TEAM_FILE_RERUN_MAX_SECONDS else "missed", TEAM_FILE_RERUN_MAX_SECONDS,
+                        rerun["wall"]))
+    for scenario in ("role", "role, team in group_vars"):
+        other = find(rows, n, scenario, "re-run")
+        if other:
+            lines.append("  [info] re-run, %s: %.2f s, %.0f MiB; team file: %.2f s, %.0f MiB"
+                         % (scenario, other["wall"], other["rss_mib"], rerun["wall"], rerun["rss_mib"]))
+    return lines, hard_failures
+
+
+def accounts_targets(rows):
+    """Target line of the accounts rows (issue 23): the re-run with forks K within 0.6x forks 1, and what bounds it."""
+    lines = []
+    reruns = sorted((row for row in rows if row["scenario"].startswith("accounts in parallel") and row["phase"] == "re-run"),
+                    key=lambda row: int(row["scenario"].rsplit(" ", 1)[-1]))
+    if len(reruns) < 2:
+        return lines
+    one, many = reruns[0], reruns[-1]
+    forks = int(many["scenario"].rsplit(" ", 1)[-1])
+    ratio_ = many["wall"] / one["wall"] if one["wall"] else 0.0
+    cores = os.cpu_count() or 1
+    busy = many["cpu"] / many["wall"] if many["wall"] else 0.0
+    if busy >= 0.8 * cores:
+        bound = "the controller's %d cores (%.1f s CPU in %.2f s: %.1f cores busy)" % (cores, many["cpu"], many["wall"], busy)
+    else:
+        bound = ("waiting, not CPU (%.1f s CPU in %.2f s: %.1f of %d cores busy): Ansible's per-host start-up and the"
+                 " servers' answers" % (many["cpu"], many["wall"], busy, cores))
+    lines.append("  [%s] %d accounts re-run, forks %d within %gx forks %d: %.2f s vs %.2f s = %.2fx; bound by %s"
+                 % ("met" if ratio_ <= ACCOUNTS_FORKS_MAX_RATIO else "missed", many.get("accounts", 0), forks,
+                    ACCOUNTS_FORKS_MAX_RATIO, int(one["scenario"].rsplit(" ", 1)[-1]), many["wall"], one["wall"], ratio_, bound))
+    lines.append("  [info] peak RSS (largest process): forks %d %.0f MiB, forks %d %.0f MiB"
+                 % (int(one["scenario"].rsplit(" ", 1)[-1]), one["rss_mib"], forks, many["rss_mib"]))
+    return lines
 
 
 def default_concurrency():
@@ -461,7 +624,8 @@ def plot(rows, path, subtitle):
         print("plot skipped: matplotlib is not installed (make bench installs requirements/bench/bench.txt)", file=sys.stderr)
         return
     figure, axes = pyplot.subplots(figsize=(7.5, 4.5), dpi=100)
-    styles = {"role": ("tab:blue", "o"), "raw floor": ("tab:green", "s"), "uri loop": ("tab:red", "^")}
+    styles = {"role": ("tab:blue", "o"), "role, team file": ("tab:purple", "D"), "raw floor": ("tab:green", "s"),
+              "uri loop": ("tab:red", "^")}
     for scenario, (color, marker) in styles.items():
         for phase, line in (("first run", "-"), ("re-run", "--")):
             points = sorted((row["n"], row["wall"]) for row in rows
@@ -503,9 +667,13 @@ def main(argv=None):
     parser.add_argument("--latency-n", type=int, default=1000, help="team size of the slow-link rows (default 1000)")
     parser.add_argument("--concurrency", type=int, action="append",
                         help="api_concurrency of the slow-link rows; repeat for several (default: 1 and the module's default)")
-    parser.add_argument("--rate-limit", metavar="RPM:BURST",
-                        help="also run a first run of --rate-limit-n users against the emulator's limiter (NetBird Cloud: 120:1200)")
+    parser.add_argument("--rate-limit", metavar="RPM:BURST[@N]", action="append",
+                        help="also run a first run of N (default --rate-limit-n) users against the emulator's limiter (NetBird Cloud:"
+                             " 120:1200; NetBird self-hosted with NB_API_RATE_LIMITING_RPM=120, BURST=30: 120:30@100); repeat for several")
     parser.add_argument("--rate-limit-n", type=int, default=1300, help="team size of the rate-limit row (default 1300)")
+    parser.add_argument("--accounts", type=int, default=0, metavar="K",
+                        help="also run K accounts in parallel (K emulators, one inventory host each), --forks 1 against --forks K")
+    parser.add_argument("--accounts-n", type=int, default=500, help="users per account of the accounts rows (default 500)")
     parser.add_argument("--plot", metavar="PNG", help="write a plot of wall time against N (needs matplotlib)")
     args = parser.parse_args(argv)
     sizes = args.n or [100, 1000]
@@ -524,8 +692,11 @@ def main(argv=None):
         if args.latency:
             widths = args.concurrency or [1, default_concurrency()]
             bench.slow_link(args.latency_n, args.latency, widths, repeat=1)
-        if args.rate_limit:
-            bench.rate_limited(args.rate_limit_n, args.rate_limit)
+        for limit in args.rate_limit or []:
+            limit, dummy, count = limit.partition("@")
+            bench.rate_limited(int(count) if count else args.rate_limit_n, limit)
+        if args.accounts:
+            bench.accounts_parallel(args.accounts, args.accounts_n, [1, args.accounts])
         rows = aggregate(bench.samples)
         print("\nScale benchmark: %d CPU cores, Python %s, ansible-core %s; emulator on 127.0.0.1; load average %.2f before,"
               " %.2f after; %d s in total" % (os.cpu_count() or 0, ".".join(map(str, sys.version_info[:3])), ansible_version(),
@@ -537,9 +708,14 @@ def main(argv=None):
         failures = list(bench.failures)
         for n in sizes:
             lines, hard = targets(rows, n)
+            more, more_hard = team_file_targets(rows, n)
             print("\nTargets at N=%d:" % n)
+            print("\n".join(lines + more))
+            failures += hard + more_hard
+        lines = accounts_targets(rows)
+        if lines:
+            print("\nTargets of the accounts in parallel:")
             print("\n".join(lines))
-            failures += hard
         lines, hard = link_targets(rows)
         if lines:
             print("\nTargets of the slow link and the rate limit:")

@@ -62,8 +62,9 @@ options:
       - Results, warnings, the summary, check mode and the report of a failure part-way are the same as with V(1)
         (in the same order). Dependent steps keep their order, and two changes of one user never run at once; a change
         of the account owner or of the token's own user runs alone.
-      - On HTTP 429 (rate limit) the module halves the number in flight and spaces requests out to the server's refill
-        rate (NetBird Cloud, 120 requests per minute), then raises both again step by step.
+      - On HTTP 429 (rate limit) the module keeps this many in flight and spaces their starts out to the server's
+        refill rate (first NetBird Cloud's 120 requests per minute, then the rate measured between two 429 answers),
+        start to start, so that a slow answer never holds up the next request; it tries a faster pace now and then.
       - The default, V(8), was measured (see the scale guide). Over a 50 ms link it makes a first run of 1,000 users
         about seven times faster than V(1), while more connections gain little.
       - If not set, the environment variable E(NETBIRD_API_CONCURRENCY) is used.

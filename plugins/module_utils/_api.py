@@ -145,41 +145,60 @@ def _strip_html(text):
 
 
 # After a 429 the bucket is empty: send no faster than it refills. NetBird Cloud refills 120 requests per minute
-# (one every 0.5 s); 10 % margin so that timing noise does not meet an empty bucket again.
+# (one every 0.5 s); 10 % margin so that timing noise does not meet an empty bucket again. A first guess only: the
+# refill rate is measured between two 429 answers (see FlowControl).
 RATE_LIMIT_INTERVAL = 0.55
 PACE_MAX = 10.0          # never space requests further apart than this
 PACE_MIN = 0.01          # below this, pacing is switched off again
-# Successes at one pace before trying twice the rate. Against a limit that holds (NetBird Cloud's burst refills at
-# 2 per second) every probe fails, and the requests already holding starts at the probe's pace meet the empty bucket
-# too: measured with 110 requests over a burst of 40, 8 gave 30 answers 429 and 62.6 s, 24 gave 14 and 57.2 s
-# (55 s is the refill rate's floor). A limit that went away still gives full speed back within ~150 requests.
+PACE_MARGIN = 1.05       # a measured refill interval is paced this much slower
+# Successes sent after an empty bucket that make a measurement of its refill rate; fewer, and the pace doubles instead.
+MEASURE_MIN = 8
+# Successes at one pace before trying twice the rate (a probe: a limit that went away gives full speed back). A probe
+# that meets the limit measures it; the next probe then waits four times as long.
 PROBE_RUN = 24
-RAISE_RUN = 10           # successes before one more request may be in flight (additive increase)
+
+
+class Ticket:
+    """One request's turn: when it was sent, and the pace generation it was sent in."""
+
+    __slots__ = ("generation", "sent_at")
+
+    def __init__(self, generation, sent_at):
+        self.generation = generation
+        self.sent_at = sent_at
 
 
 class FlowControl:
-    """How many requests may be in flight and how far apart they start; shared by the threads of one client.
+    """How many requests may be in flight and when each may start; shared by the threads of one client.
 
-    AIMD on the number in flight (``window``): halved on a 429, one more after ``RAISE_RUN`` successes, up to
-    ``limit`` (api_concurrency). Pacing on the rate: the first 429 says the server's bucket is empty, so requests
-    start ``RATE_LIMIT_INTERVAL`` apart; after ``PROBE_RUN`` successes the pace is halved (a probe); a 429 during
-    a probe returns to the last pace that worked and probes half as often (a probe that holds: twice as often again);
-    a 429 at a pace that worked doubles it.
-    A 429 answered to a request sent before the last change of pace says nothing new and changes nothing.
+    ``limit`` (api_concurrency) requests may be in flight; a 429 never lowers it. A rate limiter's 429 says that its
+    token bucket is empty, not that the server is overloaded: with fewer requests in flight each paced request would
+    wait for the previous answer, and the run would take the server's latency per request on top of the limit's own
+    time (100 users under NetBird's 120 per minute, burst 30: 60 s instead of 36 s).
+
+    Pacing, start to start: the first 429 spaces starts ``RATE_LIMIT_INTERVAL`` apart (NetBird Cloud's rate), whether
+    or not the requests before have been answered. A start reserved before a change of pace is retaken at the new pace
+    (``take_turn``), so requests waiting for a start follow every change. Two empty buckets (429s) apart, the successes
+    sent in between are the tokens the bucket refilled in that time: a 429 at the current pace sets the pace to that
+    measured interval plus ``PACE_MARGIN`` (at least 10 % slower than before), or doubles it when too few requests got
+    through to measure. After ``probe_run`` successes at one pace the pace is halved (a probe); a probe that meets the
+    limit measures it and the next probe waits four times as long.
+    A 429 answered to a request sent before the last change of pace says nothing about the new pace.
     """
 
     def __init__(self, limit=1, clock=time.monotonic, sleep=time.sleep):
         self.limit = max(1, int(limit))
         self.window = self.limit
-        self.lowest = self.limit
         self.pace = 0.0
         self.good = None
         self.probe_run = PROBE_RUN
         self.generation = 0
         self.rate_limited = 0
         self._streak = 0
-        self._raise_streak = 0
         self._next = 0.0
+        self._last_start = 0.0
+        self._empty_at = None        # send time of the request that last met an empty bucket
+        self._refilled = 0           # successes sent since then
         self._in_flight = 0
         self._clock = clock
         self._sleep = sleep
@@ -203,69 +222,94 @@ class FlowControl:
 
     # -- pacing (every request) --------------------------------------------------------------------
     def reserve(self):
-        """Take the next start time; returns (seconds to wait for it, generation)."""
+        """Take the next start: (start time, generation, seconds to wait for it)."""
         with self._cond:
-            if not self.pace:
-                return 0.0, self.generation
             now = self._clock()
+            if not self.pace:
+                return now, self.generation, 0.0
             start = max(now, self._next)
             self._next = start + self.pace
-            return start - now, self.generation
+            return start, self.generation, start - now
+
+    def confirm(self, start, generation):
+        """The Ticket of a start reserved in ``generation``, or None when the pace changed meanwhile (reserve again)."""
+        with self._cond:
+            if generation != self.generation:
+                return None
+            start = max(start, self._clock())
+            self._last_start = max(self._last_start, start)
+            return Ticket(generation, start)
+
+    def take_turn(self, at_least=0.0):
+        """Wait for a start (and at least ``at_least`` seconds) and take it; returns (Ticket, seconds waited).
+
+        A start reserved before a change of pace (a 429, a probe) is given up when the request wakes for it, and a new
+        one taken at the new pace: every request that has not been sent yet follows the change.
+        """
+        waited = 0.0
+        while True:
+            start, generation, wait_for = self.reserve()
+            wait_for = max(wait_for, at_least - waited)
+            if wait_for > 0:
+                self._sleep(wait_for)
+                waited += wait_for
+            ticket = self.confirm(start, generation)
+            if ticket is not None:
+                return ticket, waited
 
     def before_send(self):
-        """Wait for this request's start time; returns the generation the request is sent in."""
-        wait_for, generation = self.reserve()
-        if wait_for > 0:
-            self._sleep(wait_for)
-        return generation
+        """Wait for this request's start; returns its Ticket."""
+        return self.take_turn()[0]
 
-    def on_success(self):
+    def on_success(self, ticket=None):
         with self._cond:
-            if self.window < self.limit:
-                self._raise_streak += 1
-                if self._raise_streak >= RAISE_RUN:
-                    self.window += 1
-                    self._raise_streak = 0
-                    self._cond.notify_all()
-            if self.pace:
-                self._streak += 1
-                if self._streak >= self.probe_run:
-                    if self.good is not None and self.pace < self.good:
-                        self.probe_run = max(PROBE_RUN, self.probe_run // 2)  # the last probe held
-                    self.good = self.pace
-                    self.pace = self.pace / 2.0 if self.pace / 2.0 >= PACE_MIN else 0.0
-                    self._streak = 0
-                    self.generation += 1
+            if ticket is None or self._empty_at is None or ticket.sent_at >= self._empty_at:
+                self._refilled += 1
+            if not self.pace:
+                return
+            self._streak += 1
+            if self._streak >= self.probe_run:
+                if self.good is not None and self.pace < self.good:
+                    self.probe_run = max(PROBE_RUN, self.probe_run // 4)  # the last probe held
+                self.good = self.pace
+                self.pace = self.pace / 2.0 if self.pace / 2.0 >= PACE_MIN else 0.0
+                self._next = self._last_start + self.pace  # start to start at the new pace (reserved starts are retaken)
+                self._streak = 0
+                self.generation += 1
 
-    def on_rate_limited(self, generation):
+    def on_rate_limited(self, ticket):
         with self._cond:
             self.rate_limited += 1
-            self._raise_streak = 0
             self._streak = 0
-            if generation != self.generation:
-                return  # sent before the last change: no news
-            self.window = max(1, self.window // 2)
-            self.lowest = min(self.lowest, self.window)
-            if self.good is not None and self.pace < self.good:
-                self.pace = self.good          # the probe failed: back to what worked, probe half as often
-                self.probe_run *= 2
-            elif self.pace:
-                self.pace = min(PACE_MAX, self.pace * 2)
-                self.good = None
-            else:
+            sent_at = ticket.sent_at if ticket is not None else self._clock()
+            measured = None
+            if self._empty_at is not None and self._refilled >= MEASURE_MIN and sent_at > self._empty_at:
+                measured = (sent_at - self._empty_at) / self._refilled
+            if self._empty_at is None or sent_at >= self._empty_at:
+                self._empty_at = sent_at
+                self._refilled = 0
+            if ticket is not None and ticket.generation != self.generation:
+                return  # sent before the last change of pace: no news about this one
+            probing = self.good is not None and self.pace < self.good
+            if measured is not None:
+                self.pace = min(PACE_MAX, max(measured * PACE_MARGIN, self.pace * 1.1))
+            elif not self.pace:
                 self.pace = RATE_LIMIT_INTERVAL
-            # never before a start already handed out: other threads hold reserved starts up to _next, and moving it
-            # back put two requests at the same moment, each meeting the empty bucket (and doubling the pace)
-            self._next = max(self._next, self._clock() + self.pace)
+            else:
+                self.pace = min(PACE_MAX, self.pace * 2)
+            if probing:
+                self.probe_run *= 4
+            self.good = None
+            self._next = self._clock() + self.pace  # the starts reserved so far are retaken at the new pace
             self.generation += 1
 
     def summary(self):
         if not self.rate_limited:
             return None
-        text = "the rate limit answered 429 %d time(s)" % self.rate_limited
-        if self.lowest < self.limit:
-            text += ", so api_concurrency was lowered from %d to %d" % (self.limit, self.lowest)
-        return text + ", and requests were spaced out to the server's refill rate"
+        text = "the rate limit answered 429 %d time(s), and requests were spaced out to the server's refill rate" % self.rate_limited
+        if self.pace:
+            text += " (one every %.2f s)" % self.pace
+        return text
 
 
 class NetBirdClient:
@@ -447,12 +491,12 @@ class NetBirdClient:
             data = json.dumps(body, separators=(",", ":"))
             headers = {"Content-Type": "application/json"}
         attempt = 0
-        generation = None
+        ticket = None
         started = self._clock()
         waited = 0.0
         while True:
-            if generation is None:
-                generation = self.flow.before_send()
+            if ticket is None:
+                ticket = self.flow.before_send()
             try:
                 response = self._send(method, url, params, data, headers)
             except requests_exceptions.SSLError as exc:
@@ -466,7 +510,7 @@ class NetBirdClient:
                 if attempt < self.retries and (idempotent or refused):
                     waited += self._wait(attempt, None, method, full_path, kind)
                     attempt += 1
-                    generation = None
+                    ticket = None
                     continue
                 err_cls = NetBirdAPIError if (idempotent or refused) else AmbiguousWriteError
                 retried = _retried(attempt, max(waited, self._clock() - started))
@@ -474,15 +518,19 @@ class NetBirdClient:
                               reason=kind)
             status = response.status_code
             if status == 429:
-                self.flow.on_rate_limited(generation)
+                self.flow.on_rate_limited(ticket)
             elif status < 300:
-                self.flow.on_success()
+                self.flow.on_success(ticket)
             if status in RETRY_STATUSES:
                 processed_safe = idempotent or status in NOT_PROCESSED_STATUSES
                 if attempt < self.retries and processed_safe:
-                    # one wait: the jittered backoff, or until the paced start time if that is later
-                    paced, generation = self.flow.reserve()
-                    waited += self._wait(attempt, response.headers.get("Retry-After"), method, full_path, "HTTP %s" % status, paced)
+                    if status == 429:
+                        # the pacer spaces the retry to the server's refill rate (no backoff on top); Retry-After first
+                        ticket, paced = self._wait_paced(response.headers.get("Retry-After"), method, full_path)
+                        waited += paced
+                    else:
+                        waited += self._wait(attempt, response.headers.get("Retry-After"), method, full_path, "HTTP %s" % status)
+                        ticket = None
                     attempt += 1
                     continue
                 err = self._error_from_response(method, full_path, response)
@@ -534,8 +582,8 @@ class NetBirdClient:
                               ctype or "no content type", self.redact(snippet), NOT_THE_API),
                           request_id=response.headers.get("X-Request-Id"))
 
-    def _wait(self, attempt, retry_after, method, path, why, at_least=0.0):
-        delay = max(self._backoff(attempt), at_least)
+    def _wait(self, attempt, retry_after, method, path, why):
+        delay = self._backoff(attempt)
         ra = parse_retry_after(retry_after)
         if ra is not None:
             delay = max(delay, min(ra, self.retry_after_max))
@@ -543,6 +591,14 @@ class NetBirdClient:
             self.retry_log.append({"method": method, "path": path, "reason": why, "delay": round(delay, 3)})
         self._sleep(delay)
         return delay
+
+    def _wait_paced(self, retry_after, method, path):
+        """After a 429: wait out Retry-After (if the server sent one), then for a paced start; returns its Ticket and the wait."""
+        ra = parse_retry_after(retry_after)
+        ticket, waited = self.flow.take_turn(at_least=min(ra, self.retry_after_max) if ra else 0.0)
+        with self._log_lock:
+            self.retry_log.append({"method": method, "path": path, "reason": "HTTP 429", "delay": round(waited, 3)})
+        return ticket, waited
 
     # -- typed helpers ---------------------------------------------------------------------
     def get(self, path, params=None):

@@ -14,6 +14,7 @@ from ansible_collections.netbird_ops.netbird.plugins.module_utils._common import
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._groups import GroupResolver
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._rules import normalize_role
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._invites import list_invites, public_invite
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._team import team_from_users
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._tokens import add_token_lists
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import public_user, user_label
 
@@ -156,6 +157,8 @@ def read_users(client, options, warn, unreadable_tokens_warning=True):
                 user["peers_count"] = counts.get(user.get("id"), 0)
     add_ages(users, now)
     result = {"changed": False, "users": users}
+    if params.get("as_team"):
+        result["team"] = team_from_users(users, groups, nb.warn)
     if invites is not None:
         result["invites"] = sorted((public_invite(i, groups) for i in invites), key=lambda i: ((i.get("email") or "").lower(), i.get("id") or ""))
     return result
@@ -188,4 +191,5 @@ def info_argument_spec():
         inactive_days=dict(type="int"),
         never_logged_in=dict(type="bool"),
         include_peers=dict(type="bool", default=False),
+        as_team=dict(type="bool", default=False),
     )

@@ -111,6 +111,17 @@ options:
       - A token that may not read peers gets the users without the key, and a warning.
     type: bool
     default: false
+  as_team:
+    description:
+      - Add RV(team), the listed users in the input shape of the P(netbird_ops.netbird.onboarding#role) role (and of
+        its team files), to move a team to another server (see the collection's C(examples/migrate.yml)).
+      - Groups by name; no owner and no users pending approval; no tokens; C(blocked) only where the server reports
+        it. Warnings name the users left out, the users without C(blocked) (external-IdP stubs) and those without a name.
+      - The other filters apply first, for example O(service_user=false) for a team of regular users only.
+      - Needs a token that may read groups when any listed user has groups.
+    type: bool
+    default: false
+    version_added: 0.2.0
 seealso:
   - module: netbird_ops.netbird.netbird_user
   - module: netbird_ops.netbird.netbird_user_approval
@@ -155,6 +166,17 @@ EXAMPLES = r'''
     service_user: true
     include_tokens: true
   register: service_users_tokens
+
+- name: The team, in the onboarding role's shape, to onboard it into another server
+  netbird_ops.netbird.netbird_user_info:
+    as_team: true
+  register: export
+
+- name: Write it to a team file (values in a team file are data, never templates)
+  ansible.builtin.copy:
+    content: "{{ export.team | to_nice_yaml }}"
+    dest: team.yml
+    mode: "0600"
 
 - name: Service users, with connection options set once for the whole play
   module_defaults:
@@ -279,6 +301,37 @@ users:
         last_used_days:
           description: Whole days since the token was last used; V(null) if never.
           type: int
+team:
+  description:
+    - The listed users in the input shape of the P(netbird_ops.netbird.onboarding#role) role, for its
+      C(netbird_onboarding_team_file) (or C(netbird_onboarding_users) and C(netbird_onboarding_service_users)).
+    - Leaves out the owner, users pending approval and every token; C(blocked) is left out where the server does not
+      report it (RV(users[].state_reported=false)), so that onboarding the team never unblocks anyone on that word.
+  returned: with O(as_team=true)
+  type: dict
+  version_added: 0.2.0
+  sample:
+    users:
+      - email: alice@example.com
+        name: Alice Example
+        role: admin
+        auto_groups: [developers]
+        blocked: false
+    service_users:
+      - name: ci-bot
+        role: user
+        auto_groups: [ci]
+  contains:
+    users:
+      description: Regular users, sorted by email, each with C(email), C(name) (left out when the server reports none),
+        C(role), C(auto_groups) (names) and C(blocked) (where reported).
+      type: list
+      elements: dict
+    service_users:
+      description: Service users, sorted by name, each with C(name), C(role), C(auto_groups) (names) and C(blocked)
+        (where reported).
+      type: list
+      elements: dict
 invites:
   description:
     - Pending invite links, sorted by email, without their tokens (a link is shown only once, when it is made).

@@ -13,11 +13,13 @@ import sys
 from nb_testlib import REPO
 
 N = 5
+ACCOUNTS = 2
 
 
 def test_benchmark_runs_and_meets_the_request_targets(tmp_path):
     rows_file = tmp_path / "rows.json"
-    proc = subprocess.run([sys.executable, os.path.join(REPO, "benchmarks", "scale.py"), "--n", str(N), "--json", str(rows_file)],
+    proc = subprocess.run([sys.executable, os.path.join(REPO, "benchmarks", "scale.py"), "--n", str(N), "--json", str(rows_file),
+                           "--rate-limit", "120:30@%d" % N, "--accounts", str(ACCOUNTS), "--accounts-n", str(N)],
                           capture_output=True, text=True, timeout=900, check=False)
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output
@@ -41,3 +43,19 @@ def test_benchmark_runs_and_meets_the_request_targets(tmp_path):
     assert rows[(N, "netbird_user", "1 user+grp")]["requests"] == 2
     # Ansible's own cost for the input (the team loaded, nothing done with it): no request at all
     assert rows[(N, "Ansible, input only", "load")]["requests"] == 0
+    # the team in a team file (netbird_onboarding_team_file): the same requests as the other role rows
+    first, rerun = rows[(N, "role, team file", "first run")], rows[(N, "role, team file", "re-run")]
+    assert (first["requests"], first["writes"]) == (N + 2, N), first
+    assert rerun["by_route"] == {"GET /api/users": 1, "GET /api/groups": 1}
+    # the row of a self-hosted limiter (120 per minute, burst 30): a team this small stays within the burst
+    limited = rows[(N, "role, rate limit 120:30", "first run")]
+    assert limited["writes"] == N and limited["rejected"] == 0
+    # accounts in parallel: every account onboarded with forks 1 and with forks K, the re-runs only read
+    for forks in (1, ACCOUNTS):
+        first = rows[(ACCOUNTS * N, "accounts in parallel, forks %d" % forks, "first run")]
+        rerun = rows[(ACCOUNTS * N, "accounts in parallel, forks %d" % forks, "re-run")]
+        assert (first["requests"], first["writes"]) == (ACCOUNTS * (N + 2), ACCOUNTS * N), first
+        assert rerun["by_route"] == {"GET /api/users": ACCOUNTS, "GET /api/groups": ACCOUNTS}, rerun
+        assert rerun["rss_mib"] > 0
+    for text in ("Targets of the accounts in parallel", "role re-run, team file", "the limit's own time"):
+        assert text in proc.stdout, output

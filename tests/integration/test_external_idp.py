@@ -132,7 +132,25 @@ def test_explicit_blocked_with_unknown_state_writes_and_warns(ansible_ext, emu):
 
 
 def test_user_info_marks_stubs(ansible_ext, emu):
-    run = ansible_ext.playbook([{"name": "t", "netbird_ops.netbird.netbird_user_info": {}, "register": "r"}])
+    """One playbook: the users as listed, then the same users as a team (as_team), which never passes a stub's
+    is_blocked: false on as if it were true."""
+    run = ansible_ext.playbook([{"name": "t", "netbird_ops.netbird.netbird_user_info": {}, "register": "r"},
+                                {"name": "team", "netbird_ops.netbird.netbird_user_info": {"as_team": True}, "register": "r2"}])
+    team = run.result("team")
+    assert not team["failed"], run.output
+    assert team["team"] == {
+        "users": [
+            {"email": "alice@example.com", "name": "Alice", "role": "user", "auto_groups": ["dev"], "blocked": False},
+            {"email": "carl@example.com", "role": "user", "auto_groups": ["dev"]},
+            {"email": "dora@example.com", "role": "user", "auto_groups": ["dev"]},
+        ],
+        "service_users": [
+            {"name": "svc-active", "role": "user", "auto_groups": ["ops"]},
+            {"name": "svc-blocked", "role": "user", "auto_groups": ["ops"]},
+        ],
+    }, run.output
+    assert any("leaves blocked out for 4 users" in w for w in team["warnings"]), team["warnings"]
+    assert "leaves blocked out" in " ".join(run.output.split())
     res = run.result("t")
     users = dict((u["email"] or u["name"], u) for u in res["users"])
     for key in ("svc-blocked", "svc-active", "carl@example.com", "dora@example.com"):
