@@ -158,7 +158,7 @@ def read_users(client, options, warn, unreadable_tokens_warning=True):
     add_ages(users, now)
     result = {"changed": False, "users": users}
     if params.get("as_team"):
-        result["team"] = team_from_users(users, groups, nb.warn)
+        result["team"] = team_from_users(users, groups, warn)
     if invites is not None:
         result["invites"] = sorted((public_invite(i, groups) for i in invites), key=lambda i: ((i.get("email") or "").lower(), i.get("id") or ""))
     return result
