@@ -137,7 +137,7 @@ def test_self_hosted_tls_with_the_credential_ca_certificate(collections_path, tm
         assert env["NETBIRD_CA_PATH"] == ""
         job = run_job(private_data_dir(str(tmp_path / "without-ca"), env, team, collections_path), "job")
         assert job.status == "failed"
-        assert "Set ca_path (or NETBIRD_CA_PATH)" in job.stdout, job.stdout
+        assert "set ca_path (or NETBIRD_CA_PATH)" in job.stdout, job.stdout
         assert emu.token not in job.recorded_text()
 
         credential["netbird_ca_cert"] = cert.read_text(encoding="utf-8")
