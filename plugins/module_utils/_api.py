@@ -43,14 +43,7 @@ try:
 except ImportError:  # pragma: no cover - same condition as above
     HTTPAdapter = None
 
-# the error types live in _errors; they are also importable from here, as they always were
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import (  # pylint: disable=unused-import
-    AmbiguousWriteError,
-    NetBirdAPIError,
-    NetBirdError,
-    NetBirdInputError,
-    OperationFailed,
-)
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import AmbiguousWriteError, NetBirdAPIError, NetBirdInputError
 
 COLLECTION_NAME = "netbird_ops.netbird"
 COLLECTION_VERSION = "0.1.0"
@@ -497,13 +490,15 @@ class NetBirdClient:
         while True:
             if ticket is None:
                 ticket = self.flow.before_send()
+            # The transport errors below are raised "from None": their message is requests' exception put through
+            # redact(), and the original, unredacted one is not kept attached for a traceback to show.
             try:
                 response = self._send(method, url, params, data, headers)
             except requests_exceptions.SSLError as exc:
                 # not retried: a handshake that failed fails the same way again
-                raise NetBirdAPIError(method, full_path, message=self.redact(self._tls_message(exc)), reason="TLS")
+                raise NetBirdAPIError(method, full_path, message=self.redact(self._tls_message(exc)), reason="TLS") from None
             except requests_exceptions.InvalidURL as exc:
-                raise NetBirdInputError("api_url %s is not a valid URL: %s" % (self.base_url, _exc_reason(exc)))
+                raise NetBirdInputError("api_url %s is not a valid URL: %s" % (self.base_url, _exc_reason(exc))) from None
             except requests_exceptions.RequestException as exc:
                 refused = _connection_never_made(exc)
                 kind = _transport_reason(exc)
@@ -515,7 +510,7 @@ class NetBirdClient:
                 err_cls = NetBirdAPIError if (idempotent or refused) else AmbiguousWriteError
                 retried = _retried(attempt, max(waited, self._clock() - started))
                 raise err_cls(method, full_path, message="%s%s: %s" % (kind, retried, self.redact(self._transport_advice(kind, exc))),
-                              reason=kind)
+                              reason=kind) from None
             status = response.status_code
             if status == 429:
                 self.flow.on_rate_limited(ticket)
@@ -561,7 +556,7 @@ class NetBirdClient:
                          headers=dict(self._headers, **headers) if headers else self._headers)
         response = self.session.get_adapter(prepared.url).send(
             prepared, stream=False, timeout=self.timeout, verify=self.verify, cert=None, proxies=self.session.proxies)
-        response.content  # pylint: disable=pointless-statement
+        _ = response.content  # read the body now (see above)
         return response
 
     def _decode(self, method, path, response, err_cls=None):
@@ -575,12 +570,12 @@ class NetBirdClient:
                           message="the server answered with an empty body where JSON was expected; " + NOT_THE_API)
         try:
             return json.loads(content)
-        except ValueError:
+        except ValueError as exc:
             snippet = _strip_html(response.text or "")[:200]
             raise err_cls(method, path, status=response.status_code,
                           message="the server answered with a non-JSON body (%s): %s; %s" % (
                               ctype or "no content type", self.redact(snippet), NOT_THE_API),
-                          request_id=response.headers.get("X-Request-Id"))
+                          request_id=response.headers.get("X-Request-Id")) from exc
 
     def _wait(self, attempt, retry_after, method, path, why):
         delay = self._backoff(attempt)

@@ -12,15 +12,8 @@ from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
 from ansible_collections.netbird_ops.netbird.plugins.module_utils import _api
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import (
-    AmbiguousWriteError,
-    NetBirdAPIError,
-    NetBirdClient,
-    NetBirdInputError,
-    auth_header,
-    normalize_base_url,
-    parse_retry_after,
-)
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdClient, auth_header, normalize_base_url, parse_retry_after
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import AmbiguousWriteError, NetBirdAPIError, NetBirdInputError
 
 PAT = "nbp_" + "A" * 30 + "abcdef"
 

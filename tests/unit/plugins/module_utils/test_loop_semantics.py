@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from fakes import FakeClient, FakeNB, default_token, raw_user
 
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdAPIError, OperationFailed
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import NetBirdAPIError, OperationFailed
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import BatchRunner
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._tokens import TOKEN_ENTRY_KEYS, TokenKind, token_specs
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import USER_ENTRY_KEYS, run_users

@@ -10,12 +10,7 @@ import pytest
 
 import fakes
 
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import (
-    AmbiguousWriteError,
-    NetBirdAPIError,
-    NetBirdInputError,
-    OperationFailed,
-)
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import AmbiguousWriteError, NetBirdAPIError, NetBirdInputError, OperationFailed
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._task import batch_argument_spec
 import ansible_collections.netbird_ops.netbird.plugins.module_utils._tokens as tokens_mod
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._tokens import (
