@@ -25,23 +25,20 @@ import re
 import threading
 import time
 import traceback
+from typing import Dict, Optional
 from urllib.parse import quote, urlsplit, urlunsplit
 
+# Without requests the module fails at once with missing_required_lib (_module.py), before anything here is called;
+# so the names are left undefined then (no "= None" stand-ins, which would give them a type they never have in use).
+REQUESTS_IMPORT_ERROR: Optional[str] = None
 try:
     import requests
     from requests import exceptions as requests_exceptions
+    from requests.adapters import HTTPAdapter
     HAS_REQUESTS = True
-    REQUESTS_IMPORT_ERROR = None
 except ImportError:  # pragma: no cover - exercised by the sanity import test
-    requests = None
-    requests_exceptions = None
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
-
-try:
-    from requests.adapters import HTTPAdapter
-except ImportError:  # pragma: no cover - same condition as above
-    HTTPAdapter = None
 
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import AmbiguousWriteError, NetBirdAPIError, NetBirdInputError
 
@@ -342,7 +339,7 @@ class NetBirdClient:
         })
         if self._auth:
             self.session.headers["Authorization"] = self._auth
-        if session is None and self.concurrency > 1 and HTTPAdapter is not None:
+        if session is None and self.concurrency > 1:
             # one keep-alive connection per thread in flight (requests' default pool keeps 10)
             adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(10, self.concurrency))
             self.session.mount("https://", adapter)
@@ -554,7 +551,7 @@ class NetBirdClient:
         prepared = requests.PreparedRequest()
         prepared.prepare(method=method, url=url, params=params, data=data,
                          headers=dict(self._headers, **headers) if headers else self._headers)
-        response = self.session.get_adapter(prepared.url).send(
+        response = self.session.get_adapter(prepared.url or url).send(
             prepared, stream=False, timeout=self.timeout, verify=self.verify, cert=None, proxies=self.session.proxies)
         _ = response.content  # read the body now (see above)
         return response
@@ -635,7 +632,7 @@ class NetBirdClient:
             log = list(self.retry_log)
         if not log:
             return None
-        reasons = {}
+        reasons: Dict[str, int] = {}
         for item in log:
             reasons[item["reason"]] = reasons.get(item["reason"], 0) + 1
         detail = ", ".join("%s x%d" % (k, v) for k, v in sorted(reasons.items()))
