@@ -395,7 +395,7 @@ def test_token_batch_follows_the_reference_model(scenario):
         assert got_failed == failed, message
         assert got_skipped == changed - failed - set(i for i, step in ran if step == len(steps[i]) - 1), message
     assert len(listed) == len(entries)
-    for index, (entry, item) in enumerate(zip(entries, listed)):
+    for entry, item in zip(entries, listed):
         if item.get("failed"):
             assert item["name"] == entry["name"] and item["user_name"] == entry["user_name"] and item["msg"]
     if ran is not None:

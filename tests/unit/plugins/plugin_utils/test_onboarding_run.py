@@ -125,8 +125,8 @@ def test_csv_rows_become_users_and_service_users(tmp_path):
     # values are data: a template is kept as written
     assert [(m.label, m.entry) for m in team["service_users"]] == [
         ("team.csv line 5 ({{ lookup('pipe', 'id') }})", {"name": "{{ lookup('pipe', 'id') }}", "role": "user", "auto_groups": ["ci"]})]
-    assert warnings == ["team.csv: ignored the column(s) 'Department'; the columns a team file takes are email, name, role, "
-                        "auto_groups, auto_groups_mode, blocked, state, service_user"]
+    assert warnings == [("team.csv: ignored the column(s) 'Department'; the columns a team file takes are email, name, role, "
+                         "auto_groups, auto_groups_mode, blocked, state, service_user")]
     # the entries pass the role's rules
     checked = Team(users=[{"email": "x@example.com"}], team_file=team)
     assert checked.problems == []
