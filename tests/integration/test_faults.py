@@ -267,7 +267,7 @@ APPROVAL_CASES = [
          fault_kind="empty body", writes={APPROVE_ROUTE: 2}, check=approved("p1")),
     Case("a-401", APPROVAL, APPROVE3, [rule("POST", "{id:p2}/approve", status=401, message="token invalid")], seed=PENDING, ok=False,
          fault_kind="401", msg=["approving p2@a-401.test: POST /api/users/", "HTTP 401 Unauthorized: token invalid",
-                                "The API token was rejected", "already done: approved p1@a-401.test"],
+                                "; the API token was rejected", "already done: approved p1@a-401.test"],
          writes={APPROVE_ROUTE: 2}, check=checks(approved("p1"), one("p2", pending_approval=True))),
 ]
 
@@ -294,7 +294,7 @@ INFO_CASES = [
     Case("i-503", INFO, INFO_ONE, [rule("GET", "/api/users", status=503, times=2)], seed=OLD, fault_kind="503",
          reads={"GET /api/users": 3}, writes={}, check=listed(1)),
     Case("i-504-giveup", INFO, INFO_ONE, [rule("GET", "/api/users", status=504, times=3)], seed=OLD, ok=False,
-         fault_kind="504 beyond api_retries", msg=["GET /api/users failed with HTTP 504 Gateway Timeout", "Gave up after 2 retries"],
+         fault_kind="504 beyond api_retries", msg=["GET /api/users failed with HTTP 504 Gateway Timeout", "; gave up after 2 retries"],
          reads={"GET /api/users": 3}, writes={}),
     Case("i-500", INFO, INFO_ONE, [rule("GET", "/api/users", status=500)], seed=OLD, ok=False, fault_kind="500",
          msg=["GET /api/users failed with HTTP 500 Internal Server Error: internal server error"], reads={"GET /api/users": 1}, writes={}),
@@ -311,7 +311,7 @@ INFO_CASES = [
     Case("i-null", INFO, {}, [rule("GET", "/api/users", status=200, body="null")], ok=False,
          fault_kind="JSON null for a list", msg=["GET /api/users failed with HTTP 200", "JSON null"], writes={}),
     Case("i-401", INFO, {}, [rule("GET", "/api/users", status=401, message="token invalid")], ok=False, fault_kind="401",
-         msg=["GET /api/users failed with HTTP 401 Unauthorized: token invalid", "The API token was rejected"], writes={}),
+         msg=["GET /api/users failed with HTTP 401 Unauthorized: token invalid", "; the API token was rejected"], writes={}),
     Case("i-403-groups", INFO, {"email": "g@{case}.test"}, [rule("GET", "/api/groups", status=403, message="permission denied")],
          seed=[{"email": "g@{case}.test", "name": "G", "auto_groups": ["dev"]}], fault_kind="403 (groups unreadable)",
          warn="auto_groups_names are not returned", writes={}, check=listed(1)),
@@ -322,7 +322,7 @@ INFO_CASES = [
     Case("i-502", INFO, INFO_ONE, [rule("GET", "/api/users", status=502, body=HTML)], seed=OLD, fault_kind="502 HTML page",
          reads={"GET /api/users": 2}, writes={}, check=listed(1)),
     Case("i-404-token", INFO, {"current": True}, [rule("GET", "/api/users/current", status=404, message="invalid token: pat: 0af3 not found")],
-         ok=False, fault_kind="404 (token deleted)", msg=["GET /api/users/current failed with HTTP 404 Not Found", "The API token was rejected"],
+         ok=False, fault_kind="404 (token deleted)", msg=["GET /api/users/current failed with HTTP 404 Not Found", "; the API token was rejected"],
          writes={}),
 ]
 
@@ -398,7 +398,7 @@ ROLE_CASES = [
     Case("r-html-200", ROLE, TEAM, [rule("GET", "/api/users", status=200, body=HTML)], seed=OLD, ok=False, fault_kind="HTML body with 200",
          msg=["Ensure users and service users: GET /api/users failed with HTTP 200", "non-JSON body"], writes={}),
     Case("r-401", ROLE, TEAM, [rule("GET", "/api/users", status=401, message="token invalid")], seed=OLD, ok=False, fault_kind="401",
-         msg=["Ensure users and service users: GET /api/users failed with HTTP 401 Unauthorized", "The API token was rejected"], writes={}),
+         msg=["Ensure users and service users: GET /api/users failed with HTTP 401 Unauthorized", "; the API token was rejected"], writes={}),
     Case("r-403", ROLE, TEAM, [rule("POST", "/api/users", status=403, message="permission denied")], seed=OLD, ok=False, fault_kind="403",
          msg=["users[1] (b@r-403.test): POST /api/users failed with HTTP 403 Forbidden: permission denied",
               "already done: updated old@r-403.test"],
