@@ -200,6 +200,11 @@ def _listed(result: Mapping[str, Any], key: str) -> List[Any]:
     return list(value) if isinstance(value, (list, tuple)) else []
 
 
+def _acted_on(result: Mapping[str, Any]) -> List[Any]:
+    """The emails netbird_user_approval approved or rejected: a batch that failed part-way lists its failed users too."""
+    return [entry.get("email") for entry in _listed(result, "users") if isinstance(entry, dict) and not entry.get("failed")]
+
+
 def onboarding_result(results: Any) -> Dict[str, Any]:
     """``netbird_onboarding_result`` from the registered results of the role's module tasks, in one pass each.
 
@@ -230,8 +235,8 @@ def onboarding_result(results: Any) -> Dict[str, Any]:
         "unchanged": _listed(summary, "unchanged"),
         "removed": _listed(summary, "deleted"),
         "offboarded": _listed(summary, "offboarded"),
-        "approved": [entry.get("email") for entry in _listed(_registered(results, "approved"), "users") if isinstance(entry, dict)],
-        "rejected": [entry.get("email") for entry in _listed(_registered(results, "rejected"), "users") if isinstance(entry, dict)],
+        "approved": _acted_on(_registered(results, "approved")),
+        "rejected": _acted_on(_registered(results, "rejected")),
         "invited": list(invite_urls),
         "invite_urls": invite_urls,
         "passwords": passwords,
