@@ -99,6 +99,6 @@ class ActionModule(ActionBase):
         """Where ansible.builtin.copy would find ``src``: the role's files/, then the play's (an absolute path as it is)."""
         try:
             return self._find_needle("files", os.path.expanduser(path))
-        except AnsibleError:
+        except AnsibleError as exc:
             raise TeamFileError("%s not found (a relative path is looked up as ansible.builtin.copy's src is: in the role's"
-                                " and the playbook's files/ directory, then next to the playbook)" % path)
+                                " and the playbook's files/ directory, then next to the playbook)" % path) from exc

@@ -25,32 +25,22 @@ import re
 import threading
 import time
 import traceback
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import AmbiguousWriteError, NetBirdAPIError, NetBirdInputError
+
+# Without requests the module fails at once with missing_required_lib (_module.py), before anything here is called;
+# so the names are left undefined then (no "= None" stand-ins, which would give them a type they never have in use).
+REQUESTS_IMPORT_ERROR: Optional[str] = None
 try:
     import requests
     from requests import exceptions as requests_exceptions
+    from requests.adapters import HTTPAdapter
     HAS_REQUESTS = True
-    REQUESTS_IMPORT_ERROR = None
 except ImportError:  # pragma: no cover - exercised by the sanity import test
-    requests = None
-    requests_exceptions = None
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
-
-try:
-    from requests.adapters import HTTPAdapter
-except ImportError:  # pragma: no cover - same condition as above
-    HTTPAdapter = None
-
-# the error types live in _errors; they are also importable from here, as they always were
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import (  # pylint: disable=unused-import
-    AmbiguousWriteError,
-    NetBirdAPIError,
-    NetBirdError,
-    NetBirdInputError,
-    OperationFailed,
-)
 
 COLLECTION_NAME = "netbird_ops.netbird"
 COLLECTION_VERSION = "0.1.0"
@@ -68,7 +58,7 @@ _NOT_TLS_CODES = frozenset(("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PAC
                             "HTTP_REQUEST", "HTTPS_PROXY_REQUEST"))
 
 
-def normalize_base_url(api_url):
+def normalize_base_url(api_url: Optional[str]) -> str:
     """Return ``scheme://host[:port][/prefix]`` without a trailing ``/`` or ``/api``."""
     url = (api_url or "").strip()
     if not url:
@@ -91,18 +81,18 @@ def normalize_base_url(api_url):
     return urlunsplit((parts.scheme, parts.netloc, path.rstrip("/"), "", ""))
 
 
-def url_password(api_url):
+def url_password(api_url: Optional[str]) -> Optional[str]:
     """The password of a ``user:password@`` in api_url (which normalize_base_url refuses), to mask in the task's result."""
     userinfo = (api_url or "").strip().split("://", 1)[-1].rpartition("@")[0]
     return userinfo.partition(":")[2] or None
 
 
-def is_loopback_url(base_url):
+def is_loopback_url(base_url: str) -> bool:
     host = (urlsplit(base_url).hostname or "").lower()
     return host in LOOPBACK_HOSTS or host.startswith("127.")
 
 
-def auth_header(token):
+def auth_header(token: Optional[str]) -> str:
     """A PAT (``nbp_``) is sent with the ``Token`` scheme, anything else (a JWT) as ``Bearer``."""
     token = (token or "").strip()
     if not token:
@@ -114,12 +104,12 @@ def auth_header(token):
     return "Bearer " + token
 
 
-def quote_segment(value):
+def quote_segment(value: Any) -> str:
     """URL-encode one path segment (user IDs may contain ``|`` or ``/``)."""
     return quote(str(value), safe="")
 
 
-def parse_retry_after(value, now=None):
+def parse_retry_after(value: Optional[str], now: Optional[float] = None) -> Optional[float]:
     """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date), or None."""
     if not value:
         return None
@@ -163,7 +153,7 @@ class Ticket:
 
     __slots__ = ("generation", "sent_at")
 
-    def __init__(self, generation, sent_at):
+    def __init__(self, generation: int, sent_at: float) -> None:
         self.generation = generation
         self.sent_at = sent_at
 
@@ -186,18 +176,18 @@ class FlowControl:
     A 429 answered to a request sent before the last change of pace says nothing about the new pace.
     """
 
-    def __init__(self, limit=1, clock=time.monotonic, sleep=time.sleep):
+    def __init__(self, limit: int = 1, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], Any] = time.sleep) -> None:
         self.limit = max(1, int(limit))
         self.window = self.limit
         self.pace = 0.0
-        self.good = None
+        self.good: Optional[float] = None  # the last pace that held, while probing a faster one
         self.probe_run = PROBE_RUN
         self.generation = 0
         self.rate_limited = 0
         self._streak = 0
         self._next = 0.0
         self._last_start = 0.0
-        self._empty_at = None        # send time of the request that last met an empty bucket
+        self._empty_at: Optional[float] = None  # send time of the request that last met an empty bucket
         self._refilled = 0           # successes sent since then
         self._in_flight = 0
         self._clock = clock
@@ -205,23 +195,23 @@ class FlowControl:
         self._cond = threading.Condition()
 
     # -- slots (the batch runner takes one per change) --------------------------------------------
-    def acquire(self):
+    def acquire(self) -> None:
         with self._cond:
             while self._in_flight >= self.window:
                 self._cond.wait()
             self._in_flight += 1
 
-    def release(self):
+    def release(self) -> None:
         with self._cond:
             self._in_flight -= 1
             self._cond.notify_all()
 
-    def can_start(self):
+    def can_start(self) -> bool:
         with self._cond:
             return self._in_flight < self.window
 
     # -- pacing (every request) --------------------------------------------------------------------
-    def reserve(self):
+    def reserve(self) -> Tuple[float, int, float]:
         """Take the next start: (start time, generation, seconds to wait for it)."""
         with self._cond:
             now = self._clock()
@@ -231,7 +221,7 @@ class FlowControl:
             self._next = start + self.pace
             return start, self.generation, start - now
 
-    def confirm(self, start, generation):
+    def confirm(self, start: float, generation: int) -> Optional[Ticket]:
         """The Ticket of a start reserved in ``generation``, or None when the pace changed meanwhile (reserve again)."""
         with self._cond:
             if generation != self.generation:
@@ -240,7 +230,7 @@ class FlowControl:
             self._last_start = max(self._last_start, start)
             return Ticket(generation, start)
 
-    def take_turn(self, at_least=0.0):
+    def take_turn(self, at_least: float = 0.0) -> Tuple[Ticket, float]:
         """Wait for a start (and at least ``at_least`` seconds) and take it; returns (Ticket, seconds waited).
 
         A start reserved before a change of pace (a 429, a probe) is given up when the request wakes for it, and a new
@@ -257,11 +247,11 @@ class FlowControl:
             if ticket is not None:
                 return ticket, waited
 
-    def before_send(self):
+    def before_send(self) -> Ticket:
         """Wait for this request's start; returns its Ticket."""
         return self.take_turn()[0]
 
-    def on_success(self, ticket=None):
+    def on_success(self, ticket: Optional[Ticket] = None) -> None:
         with self._cond:
             if ticket is None or self._empty_at is None or ticket.sent_at >= self._empty_at:
                 self._refilled += 1
@@ -277,7 +267,7 @@ class FlowControl:
                 self._streak = 0
                 self.generation += 1
 
-    def on_rate_limited(self, ticket):
+    def on_rate_limited(self, ticket: Optional[Ticket]) -> None:
         with self._cond:
             self.rate_limited += 1
             self._streak = 0
@@ -303,7 +293,7 @@ class FlowControl:
             self._next = self._clock() + self.pace  # the starts reserved so far are retaken at the new pace
             self.generation += 1
 
-    def summary(self):
+    def summary(self) -> Optional[str]:
         if not self.rate_limited:
             return None
         text = "the rate limit answered 429 %d time(s), and requests were spaced out to the server's refill rate" % self.rate_limited
@@ -315,9 +305,11 @@ class FlowControl:
 class NetBirdClient:
     """Small, strict client for the NetBird management API."""
 
-    def __init__(self, api_url, api_token, validate_certs=True, ca_path=None, timeout=30, retries=5,
-                 user_agent=None, backoff_base=0.5, backoff_max=30.0, retry_after_max=120.0,
-                 sleep=time.sleep, rand=random.random, session=None, concurrency=1, clock=time.monotonic):
+    def __init__(self, api_url: str, api_token: Optional[str], validate_certs: bool = True, ca_path: Optional[str] = None,
+                 timeout: float = 30, retries: int = 5, user_agent: Optional[str] = None, backoff_base: float = 0.5,
+                 backoff_max: float = 30.0, retry_after_max: float = 120.0, sleep: Callable[[float], Any] = time.sleep,
+                 rand: Callable[[], float] = random.random, session: Optional[requests.Session] = None, concurrency: int = 1,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.base_url = normalize_base_url(api_url)
         # api_url without a scheme gets https://; an error that shows the server speaks plain http says so
         self._scheme_assumed = "://" not in api_url
@@ -333,10 +325,11 @@ class NetBirdClient:
         self._sleep = sleep
         self._rand = rand
         self._clock = clock
-        self.retry_log = []
+        self.retry_log: List[Dict[str, Any]] = []
         self._log_lock = threading.Lock()
         self.concurrency = max(1, int(concurrency or 1))
         self.flow = FlowControl(self.concurrency, clock=clock, sleep=sleep)
+        self.verify: Union[bool, str]
         if ca_path and validate_certs:
             self.verify = ca_path
         else:
@@ -349,7 +342,7 @@ class NetBirdClient:
         })
         if self._auth:
             self.session.headers["Authorization"] = self._auth
-        if session is None and self.concurrency > 1 and HTTPAdapter is not None:
+        if session is None and self.concurrency > 1:
             # one keep-alive connection per thread in flight (requests' default pool keeps 10)
             adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(10, self.concurrency))
             self.session.mount("https://", adapter)
@@ -371,7 +364,7 @@ class NetBirdClient:
             self.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
 
     # -- helpers -------------------------------------------------------------------------
-    def redact(self, text):
+    def redact(self, text: Any) -> Optional[str]:
         if text is None:
             return text
         text = str(text)
@@ -472,7 +465,8 @@ class NetBirdClient:
         return "invalid token" in text or ("pat" in text and "not found" in text and "user" not in text)
 
     # -- core ----------------------------------------------------------------------------
-    def request(self, method, path, params=None, body=None, expect_json=True, idempotent=None):
+    def request(self, method: str, path: str, params: Optional[Mapping[str, Any]] = None, body: Any = None, expect_json: bool = True,
+                idempotent: Optional[bool] = None) -> Any:
         """Send one API request and return the decoded JSON body.
 
         ``path`` is relative to the API root, e.g. ``/users``. Retries follow the rules in the
@@ -497,13 +491,15 @@ class NetBirdClient:
         while True:
             if ticket is None:
                 ticket = self.flow.before_send()
+            # The transport errors below are raised "from None": their message is requests' exception put through
+            # redact(), and the original, unredacted one is not kept attached for a traceback to show.
             try:
                 response = self._send(method, url, params, data, headers)
             except requests_exceptions.SSLError as exc:
                 # not retried: a handshake that failed fails the same way again
-                raise NetBirdAPIError(method, full_path, message=self.redact(self._tls_message(exc)), reason="TLS")
+                raise NetBirdAPIError(method, full_path, message=self.redact(self._tls_message(exc)), reason="TLS") from None
             except requests_exceptions.InvalidURL as exc:
-                raise NetBirdInputError("api_url %s is not a valid URL: %s" % (self.base_url, _exc_reason(exc)))
+                raise NetBirdInputError("api_url %s is not a valid URL: %s" % (self.base_url, _exc_reason(exc))) from None
             except requests_exceptions.RequestException as exc:
                 refused = _connection_never_made(exc)
                 kind = _transport_reason(exc)
@@ -515,7 +511,7 @@ class NetBirdClient:
                 err_cls = NetBirdAPIError if (idempotent or refused) else AmbiguousWriteError
                 retried = _retried(attempt, max(waited, self._clock() - started))
                 raise err_cls(method, full_path, message="%s%s: %s" % (kind, retried, self.redact(self._transport_advice(kind, exc))),
-                              reason=kind)
+                              reason=kind) from None
             status = response.status_code
             if status == 429:
                 self.flow.on_rate_limited(ticket)
@@ -559,9 +555,9 @@ class NetBirdClient:
         prepared = requests.PreparedRequest()
         prepared.prepare(method=method, url=url, params=params, data=data,
                          headers=dict(self._headers, **headers) if headers else self._headers)
-        response = self.session.get_adapter(prepared.url).send(
+        response = self.session.get_adapter(prepared.url or url).send(
             prepared, stream=False, timeout=self.timeout, verify=self.verify, cert=None, proxies=self.session.proxies)
-        response.content  # pylint: disable=pointless-statement
+        _read_body(response)
         return response
 
     def _decode(self, method, path, response, err_cls=None):
@@ -575,12 +571,12 @@ class NetBirdClient:
                           message="the server answered with an empty body where JSON was expected; " + NOT_THE_API)
         try:
             return json.loads(content)
-        except ValueError:
+        except ValueError as exc:
             snippet = _strip_html(response.text or "")[:200]
             raise err_cls(method, path, status=response.status_code,
                           message="the server answered with a non-JSON body (%s): %s; %s" % (
                               ctype or "no content type", self.redact(snippet), NOT_THE_API),
-                          request_id=response.headers.get("X-Request-Id"))
+                          request_id=response.headers.get("X-Request-Id")) from exc
 
     def _wait(self, attempt, retry_after, method, path, why):
         delay = self._backoff(attempt)
@@ -601,10 +597,10 @@ class NetBirdClient:
         return ticket, waited
 
     # -- typed helpers ---------------------------------------------------------------------
-    def get(self, path, params=None):
+    def get(self, path: str, params: Optional[Mapping[str, Any]] = None) -> Any:
         return self.request("GET", path, params=params)
 
-    def get_list(self, path, params=None, null_ok=None):
+    def get_list(self, path: str, params: Optional[Mapping[str, Any]] = None, null_ok: Optional[bool] = None) -> List[Any]:
         """GET a list endpoint. JSON ``null`` is NetBird's empty list only on the token list (``null_ok``
         defaults to True for paths ending in ``/tokens``); anywhere else it is an error, never "no users"."""
         data = self.request("GET", path, params=params)
@@ -617,7 +613,7 @@ class NetBirdClient:
                                   message="the server answered %s where a JSON list was expected; %s" % (_json_kind(data), NOT_THE_API))
         return data
 
-    def get_object(self, path, params=None):
+    def get_object(self, path: str, params: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
         """GET an endpoint that answers one JSON object."""
         data = self.request("GET", path, params=params)
         if not isinstance(data, dict):
@@ -625,22 +621,22 @@ class NetBirdClient:
                                   message="the server answered %s where a JSON object was expected; %s" % (_json_kind(data), NOT_THE_API))
         return data
 
-    def post(self, path, body=None, idempotent=False):
+    def post(self, path: str, body: Any = None, idempotent: bool = False) -> Any:
         return self.request("POST", path, body=body, idempotent=idempotent)
 
-    def put(self, path, body):
+    def put(self, path: str, body: Any) -> Any:
         return self.request("PUT", path, body=body)
 
-    def delete(self, path):
+    def delete(self, path: str) -> None:
         """DELETE; NetBird answers ``{}``, which nobody needs, so the body is not read."""
         return self.request("DELETE", path, expect_json=False)
 
-    def retry_summary(self):
+    def retry_summary(self) -> Optional[str]:
         with self._log_lock:
             log = list(self.retry_log)
         if not log:
             return None
-        reasons = {}
+        reasons: Dict[str, int] = {}
         for item in log:
             reasons[item["reason"]] = reasons.get(item["reason"], 0) + 1
         detail = ", ".join("%s x%d" % (k, v) for k, v in sorted(reasons.items()))
@@ -648,6 +644,12 @@ class NetBirdClient:
         text = "%d request(s) were retried (%s; %.1f s waited in total)" % (len(log), detail, waited)
         flow = self.flow.summary()
         return text + ("; " + flow if flow else "")
+
+
+def _read_body(response: Any) -> bytes:
+    """The whole body, read now: requests reads it on the first access to ``content``, and then the connection goes back
+    to the pool."""
+    return response.content
 
 
 def _json_kind(data):

@@ -9,6 +9,7 @@ Every error a user can meet carries a one-line message. Private to netbird_ops.n
 
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, Optional
 
 _STATUS_REASONS = {
@@ -16,6 +17,15 @@ _STATUS_REASONS = {
     409: "Conflict", 412: "Precondition Failed", 422: "Unprocessable Entity", 429: "Too Many Requests",
     500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout",
 }
+
+
+# a hint's first word when it is an ordinary capitalised word ("The", "Gave"), not a name (NetBird, API, an email)
+_PLAIN_FIRST_WORD = re.compile(r"^[A-Z](?=[a-z]* )")
+
+
+def _continued(hint: str) -> str:
+    """The hint as the second half of the error's one sentence: its first letter lower-cased unless a name starts it."""
+    return _PLAIN_FIRST_WORD.sub(lambda match: match.group(0).lower(), hint, count=1)
 
 
 class NetBirdError(Exception):
@@ -59,7 +69,7 @@ class NetBirdAPIError(NetBirdError):
         if self.request_id:
             text += " (X-Request-Id %s)" % self.request_id
         if self.hint:
-            text += ". %s" % self.hint
+            text += "; %s" % _continued(self.hint)
         return text
 
     def to_dict(self):

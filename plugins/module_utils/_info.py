@@ -49,9 +49,7 @@ def login_matches(user, params, days):
         return None
     if params.get("never_logged_in") is not None and (days is None) != params["never_logged_in"]:
         return False
-    if params.get("inactive_days") is not None and days is not None and days < params["inactive_days"]:
-        return False
-    return True
+    return params.get("inactive_days") is None or days is None or days >= params["inactive_days"]
 
 
 def count_peers(client, warn):

@@ -246,7 +246,7 @@ class InviteKind(Kind):
             except NetBirdAPIError as exc:
                 if change.action != "replace":
                     raise
-                raise ApplyError(exc, Outcome(change, None, warnings=warnings, done=False))
+                raise ApplyError(exc, Outcome(change, None, warnings=warnings, done=False)) from exc
         return self._regenerate(change, change.current, change.step("regenerate"), warnings)
 
     def _delete(self, change, warnings):

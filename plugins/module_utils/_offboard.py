@@ -158,7 +158,7 @@ class ExclusiveUserKind(UserKind):
         if len(acting) > policy.max:
             labels = sorted(user_key(c.current) or c.current.get("id") for c in acting)
             raise NetBirdInputError("exclusive would offboard (%s) %d users, more than max_offboard=%d: %s; nothing was "
-                                    "changed. Add the users to keep to users or protect, or raise max_offboard"
+                                    "changed: add the users to keep to users or protect, or raise max_offboard"
                                     % (policy.mode, len(acting), policy.max, names(labels)))
         if acting and policy.mode == "delete":
             counts = [c.info.get("peers") for c in acting if not c.current.get("is_service_user")]

@@ -196,7 +196,7 @@ def run_review(nb):
             changed = write_file(csv_path, users_csv(users), nb.check_mode) | changed
             changed = write_file(md_path, report_md(f, params["inactive_days"], params["token_days"]), nb.check_mode) | changed
     except OSError as exc:
-        raise NetBirdError("dest: cannot write the review to %s: %s" % (dest, exc.strerror or exc))
+        raise NetBirdError("dest: cannot write the review to %s: %s" % (dest, exc.strerror or exc)) from exc
 
     def names(items):
         return [label(u) for u in items]

@@ -22,7 +22,9 @@ Private to netbird_ops.netbird; not a public API.
 
 from __future__ import annotations
 
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdInputError
+from typing import Any, Dict, List, Optional
+
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import NetBirdInputError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._groups import ALL_GROUP_NAME
 
 # how many names a warning lists before "and N more"
@@ -53,11 +55,11 @@ def team_from_users(users, groups, warn):
         raise NetBirdInputError("as_team needs group names, but the token may not read groups (%s); use a token of an "
                                 "owner, admin, auditor or network admin" % groups.read_error)
     by_id = groups.by_id() if groups.readable else {}
-    name_count = {}
+    name_count: Dict[Optional[str], int] = {}
     for group in (groups.groups if groups.readable else []):
         name_count[group.get("name")] = name_count.get(group.get("name"), 0) + 1
-    team = {"users": [], "service_users": []}
-    left_out = {"owner": [], "pending approval": []}
+    team: Dict[str, List[Dict[str, Any]]] = {"users": [], "service_users": []}
+    left_out: Dict[str, List[str]] = {"owner": [], "pending approval": []}
     unreported = []
     nameless = []
     dangling = set()

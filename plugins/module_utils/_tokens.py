@@ -382,7 +382,7 @@ class TokenKind(Kind):
             try:
                 generated = api.create_token(self.client, user_id, body)
             except AmbiguousWriteError as again:
-                again.hint = ("Two create requests for %s got no usable answer; nothing more was sent. A token named %r whose "
+                again.hint = ("Two create requests for %s got no usable answer; nothing more was sent, and a token named %r whose "
                               "secret nobody has may exist now: delete it (state: absent with its token_id) and run the task "
                               "again" % (change.label, spec.name))
                 raise

@@ -616,7 +616,7 @@ class UserKind(Kind):
             except NetBirdError as exc:
                 partial = Outcome(change, created, secrets, warnings, done=False)
                 raise ApplyError(exc, partial, "%s was created (id %s) but blocking it failed: %s"
-                                 % (spec.label, (created or {}).get("id"), exc))
+                                 % (spec.label, (created or {}).get("id"), exc)) from exc
         return Outcome(change, created, secrets, warnings)
 
     # -- results -----------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import csv
 import json
 import os
 import re
+from typing import Any, Callable, Container, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, TypeVar, Union
 
 import yaml
 
@@ -31,8 +32,12 @@ SERVICE_USERS = "netbird_onboarding_service_users"
 # the keys of a user entry that netbird_user_invite takes (the role's other keys are netbird_user's)
 INVITE_KEYS = ("email", "name", "role", "auto_groups")
 
+Entry = Dict[str, Any]
+TeamFile = Dict[str, List["Member"]]
+_Item = TypeVar("_Item")
 
-def _entries(data, key):
+
+def _entries(data: Mapping[str, Any], key: str) -> List[Entry]:
     """``data[key]``: a list of dicts (the role's argument spec has checked that; a direct caller gets a clear error).
     Every element is read once, here: an element of a lazy container is templated on each access."""
     value = data.get(key)
@@ -47,17 +52,17 @@ def _entries(data, key):
     return entries
 
 
-def _email(value):
+def _email(value: Any) -> str:
     """An email as NetBird compares them: case-insensitively, surrounding white space ignored."""
     return str(value or "").strip().lower()
 
 
-def _set(entry):
+def _set(entry: Mapping[str, Any]) -> Entry:
     """The entry without its keys set to null (a key set to null counts as omitted, as it does for the modules)."""
     return dict((key, value) for key, value in entry.items() if value is not None)
 
 
-def _token_spec(entry, validator):
+def _token_spec(entry: Mapping[str, Any], validator: ArgumentSpecValidator) -> Tuple[Optional[TokenSpec], Optional[str]]:
     """(TokenSpec, None), or (None, why netbird_user_token would refuse this ``tokens`` element): its argument spec, then
     TokenSpec's rules, the path the module takes before its first request."""
     result = validator.validate(_set(entry))
@@ -69,7 +74,7 @@ def _token_spec(entry, validator):
         return None, str(exc)
 
 
-def token_batch(service_users):
+def token_batch(service_users: Iterable[Mapping[str, Any]]) -> List[Any]:
     """The netbird_user_token batch: every token of a present service user, with its service user's name as
     ``user_name`` (an absent service user loses its tokens anyway)."""
     tokens = []
@@ -81,7 +86,7 @@ def token_batch(service_users):
     return tokens
 
 
-def onboarding_errors(data):
+def onboarding_errors(data: Any) -> List[str]:
     """The onboarding role's input problems that only the token and approval modules would find, late: one sentence
     each, naming the role variable and the entry."""
     if not isinstance(data, dict):
@@ -98,11 +103,11 @@ def onboarding_errors(data):
     return problems + token_problems(tokens)
 
 
-def approval_problems(approve, reject):
+def approval_problems(approve: Iterable[Tuple[str, Any]], reject: Iterable[Tuple[str, Any]]) -> List[str]:
     """The email rule for each ``(where, email)`` to approve and reject, then the emails given to both."""
     problems = [problem for where, email in list(approve) + list(reject) for problem in [email_problem(where, email)] if problem]
     rejected = set(_email(email) for dummy, email in reject)
-    both = []
+    both: List[str] = []
     for dummy, email in approve:
         email = _email(email)
         if email in rejected and email not in both:
@@ -110,7 +115,7 @@ def approval_problems(approve, reject):
     return problems + ["%s is in both %s and %s" % (email, APPROVE, REJECT) for email in both]
 
 
-def token_problems(tokens):
+def token_problems(tokens: Iterable[Tuple[str, Entry]]) -> List[str]:
     """netbird_user_token's own rules for each ``(label, tokens element with user_name)``, and a token given twice."""
     entry_spec_ = dict((key, value) for key, value in token_entry_argument_spec().items() if not key.startswith("_"))
     validator = ArgumentSpecValidator(entry_spec_)
@@ -118,7 +123,7 @@ def token_problems(tokens):
     seen = set()
     for label, entry in tokens:
         spec, problem = _token_spec(entry, validator)
-        if problem:
+        if spec is None:
             problems.append("%s: %s" % (label, problem))
         elif spec.identity() in seen:
             problems.append("%s: given twice; give each token once" % label)
@@ -127,19 +132,19 @@ def token_problems(tokens):
     return problems
 
 
-def invite_entry(user, expires_in):
+def invite_entry(user: Mapping[str, Any], expires_in: Optional[int]) -> Entry:
     """The netbird_user_invite element of a regular user: the keys an invite takes and the link lifetime."""
     return dict([(key, user[key]) for key in INVITE_KEYS if user.get(key) is not None], expires_in=expires_in)
 
 
-def service_user_entry(user):
+def service_user_entry(user: Mapping[str, Any]) -> Entry:
     """The netbird_user element of a service user: without its tokens, with service_user set."""
     entry = dict((key, value) for key, value in user.items() if key != "tokens")
     entry["service_user"] = True
     return entry
 
 
-def after_invites(items, existing, entry_of):
+def after_invites(items: Sequence[_Item], existing: Optional[Iterable[Any]], entry_of: Callable[[_Item], Mapping[str, Any]]) -> List[_Item]:
     """Invite mode: the regular users netbird_user still handles, the absent ones and those netbird_user_invite found
     to exist already (``existing``: their emails)."""
     known = set(_email(email) for email in existing or [])
@@ -147,7 +152,7 @@ def after_invites(items, existing, entry_of):
             + [item for item in items if entry_of(item).get("state") != "absent" and _email(entry_of(item).get("email")) in known])
 
 
-def _invite_batch(data, existing):
+def _invite_batch(data: Mapping[str, Any], existing: Optional[Iterable[Any]]) -> List[Entry]:
     """Invite mode: the present regular users, with the keys an invite takes and the link lifetime."""
     if not data.get("invite"):
         return []  # the users are not even read
@@ -155,7 +160,7 @@ def _invite_batch(data, existing):
     return [invite_entry(user, expires_in) for user in _entries(data, "users") if user.get("state") != "absent"]
 
 
-def _user_batch(data, existing):
+def _user_batch(data: Mapping[str, Any], existing: Optional[Iterable[Any]]) -> List[Entry]:
     """The regular users (invite mode: the absent ones and those netbird_user_invite found to exist), then the service
     users without their tokens."""
     users = _entries(data, "users")
@@ -164,14 +169,14 @@ def _user_batch(data, existing):
     return list(users) + [service_user_entry(user) for user in _entries(data, "service_users")]
 
 
-def _token_part(data, existing):
+def _token_part(data: Mapping[str, Any], existing: Optional[Iterable[Any]]) -> List[Any]:
     return token_batch(_entries(data, "service_users"))
 
 
-BATCHES = {"users": _user_batch, "tokens": _token_part, "invites": _invite_batch}
+BATCHES: Dict[str, Callable[[Mapping[str, Any], Optional[Iterable[Any]]], List[Any]]] = {"users": _user_batch, "tokens": _token_part, "invites": _invite_batch}
 
 
-def onboarding_batches(data, part=None, existing=None):
+def onboarding_batches(data: Any, part: Optional[str] = None, existing: Optional[Iterable[Any]] = None) -> Union[Dict[str, List[Any]], List[Any]]:
     """The role's batches from its variables (see the filter's documentation): all three, or only ``part``, so that a
     task reads only the variables it needs. ``existing``: in invite mode, the emails that netbird_user_invite found to
     be users already."""
@@ -184,18 +189,23 @@ def onboarding_batches(data, part=None, existing=None):
     return BATCHES[part](data, existing)
 
 
-def _registered(results, name):
+def _registered(results: Mapping[str, Any], name: str) -> Dict[str, Any]:
     """A registered task result from ``results``: {} when the task did not run (undefined, skipped or not a dict)."""
     value = results.get(name)
     return value if isinstance(value, dict) else {}
 
 
-def _listed(result, key):
+def _listed(result: Mapping[str, Any], key: str) -> List[Any]:
     value = result.get(key)
     return list(value) if isinstance(value, (list, tuple)) else []
 
 
-def onboarding_result(results):
+def _acted_on(result: Mapping[str, Any]) -> List[Any]:
+    """The emails netbird_user_approval approved or rejected: a batch that failed part-way lists its failed users too."""
+    return [entry.get("email") for entry in _listed(result, "users") if isinstance(entry, dict) and not entry.get("failed")]
+
+
+def onboarding_result(results: Any) -> Dict[str, Any]:
     """``netbird_onboarding_result`` from the registered results of the role's module tasks, in one pass each.
 
     ``results``: ``users`` (netbird_user), ``invites`` (netbird_user_invite), ``tokens`` (netbird_user_token),
@@ -205,17 +215,17 @@ def onboarding_result(results):
     if not isinstance(results, dict):
         raise AnsibleFilterError("onboarding_result expects a dict of registered results, got %s" % type(results).__name__)
     users = _registered(results, "users")
-    summary = users.get("summary") if isinstance(users.get("summary"), dict) else {}
-    passwords = {}
+    summary = _registered(users, "summary")
+    passwords: Dict[Any, Any] = {}
     if _listed(summary, "created"):
         for entry in _listed(users, "users"):
             if isinstance(entry, dict) and "password" in entry:
                 passwords[(entry.get("user") or {}).get("email")] = entry["password"]
-    invite_urls = {}
+    invite_urls: Dict[Any, Any] = {}
     for entry in _listed(_registered(results, "invites"), "invites"):
         if isinstance(entry, dict) and "invite_url" in entry:
             invite_urls[entry.get("email")] = entry["invite_url"]
-    tokens = {}
+    tokens: Dict[Any, Dict[Any, Any]] = {}
     for entry in _listed(_registered(results, "tokens"), "tokens"):
         if isinstance(entry, dict) and "plain_token" in entry:
             tokens.setdefault(entry.get("user_name"), {})[(entry.get("token") or {}).get("name")] = entry["plain_token"]
@@ -225,8 +235,8 @@ def onboarding_result(results):
         "unchanged": _listed(summary, "unchanged"),
         "removed": _listed(summary, "deleted"),
         "offboarded": _listed(summary, "offboarded"),
-        "approved": [entry.get("email") for entry in _listed(_registered(results, "approved"), "users") if isinstance(entry, dict)],
-        "rejected": [entry.get("email") for entry in _listed(_registered(results, "rejected"), "users") if isinstance(entry, dict)],
+        "approved": _acted_on(_registered(results, "approved")),
+        "rejected": _acted_on(_registered(results, "rejected")),
         "invited": list(invite_urls),
         "invite_urls": invite_urls,
         "passwords": passwords,
@@ -245,19 +255,19 @@ ROLE_SPEC = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path
 TEAM_KEYS = ("users", "service_users", "approve", "reject")
 CSV_KEYS = ("email", "name", "role", "auto_groups", "auto_groups_mode", "blocked", "state", "service_user")
 _SPEC_KEYS = ("type", "elements", "required", "default", "choices", "options", "aliases")
-_SPECS = {}
+_SPECS: Dict[str, Dict[str, Dict[str, Any]]] = {}
 
 
 class TeamFileError(Exception):
     """A team file that cannot be read: one sentence naming the file and the line, row or key."""
 
 
-def _clean_spec(options):
+def _clean_spec(options: Mapping[str, Mapping[str, Any]]) -> Dict[str, Dict[str, Any]]:
     return dict((name, dict((key, _clean_spec(value) if key == "options" else value) for key, value in option.items()
                             if key in _SPEC_KEYS)) for name, option in options.items())
 
 
-def entry_spec(variable):
+def entry_spec(variable: str) -> Dict[str, Dict[str, Any]]:
     """The argument spec of one element of the role variable ``variable``, from meta/argument_specs.yml."""
     if variable not in _SPECS:
         with open(ROLE_SPEC, encoding="utf-8") as handle:
@@ -266,7 +276,7 @@ def entry_spec(variable):
     return _SPECS[variable]
 
 
-def _plain(entry, spec):
+def _plain(entry: Mapping[str, Any], spec: Mapping[str, Mapping[str, Any]]) -> bool:
     """Whether ``entry`` certainly passes ``spec`` as it is (known keys, exact types, choices, required keys): a fast
     path for 10,000 entries. Anything else goes through ArgumentSpecValidator, whose messages are the role's."""
     for key, value in entry.items():
@@ -290,7 +300,8 @@ def _plain(entry, spec):
     return all(entry.get(key) is not None for key, option in spec.items() if option.get("required"))
 
 
-def check_entry(entry, variable, validators=None):
+def check_entry(entry: Entry, variable: str,
+                validators: Optional[Dict[str, ArgumentSpecValidator]] = None) -> Tuple[Optional[Entry], Optional[str]]:
     """(the entry as the modules take it, None) or (None, the argument spec's messages joined): the role's rules for
     one element of ``variable``. Keys the entry does not set stay unset (a module default then applies)."""
     spec = entry_spec(variable)
@@ -315,17 +326,17 @@ class Member:
 
     __slots__ = ("entry", "where", "who")
 
-    def __init__(self, entry, where, who):
+    def __init__(self, entry: Any, where: str, who: Optional[str]) -> None:
         self.entry = entry
         self.where = where
         self.who = who
 
     @property
-    def label(self):
+    def label(self) -> str:
         return "%s (%s)" % (self.where, self.who) if self.who else self.where
 
 
-def _bool_cell(text):
+def _bool_cell(text: str) -> Optional[bool]:
     lowered = text.lower()
     if lowered in ("true", "yes", "1"):
         return True
@@ -334,9 +345,10 @@ def _bool_cell(text):
     return None
 
 
-def read_csv(path, shown, warn):
+def read_csv(path: str, shown: str, warn: Callable[[str], Any]) -> TeamFile:
     """The users and service users of a CSV file (one row a user; the header names the keys), as Members, row by row."""
-    users, service_users = [], []
+    users: List[Member] = []
+    service_users: List[Member] = []
     with open(path, encoding="utf-8-sig", newline="") as handle:
         reader = csv.reader(handle)
         try:
@@ -359,7 +371,7 @@ def read_csv(path, shown, warn):
                     continue
                 if len(row) > len(keys):
                     raise TeamFileError("%s line %d: %d fields, but the header names %d columns" % (shown, line, len(row), len(keys)))
-                entry = {}
+                entry: Entry = {}
                 for key, cell in zip(keys, row):
                     cell = cell.strip()
                     if key not in CSV_KEYS or cell == "":
@@ -381,13 +393,13 @@ def read_csv(path, shown, warn):
                 else:
                     users.append(Member(entry, "%s line %d" % (shown, line), entry.get("email")))
         except csv.Error as exc:
-            raise TeamFileError("%s line %d: %s" % (shown, reader.line_num, exc))
+            raise TeamFileError("%s line %d: %s" % (shown, reader.line_num, exc)) from exc
         except UnicodeDecodeError as exc:
-            raise TeamFileError("%s is not UTF-8 text: %s" % (shown, exc))
+            raise TeamFileError("%s is not UTF-8 text: %s" % (shown, exc)) from exc
     return {"users": users, "service_users": service_users, "approve": [], "reject": []}
 
 
-def read_structured(path, shown):
+def read_structured(path: str, shown: str) -> TeamFile:
     """The team of a YAML or JSON file in the role's shapes: ``users``, ``service_users``, ``approve``, ``reject``."""
     try:
         with open(path, "rb") as handle:
@@ -396,12 +408,13 @@ def read_structured(path, shown):
             else:
                 data = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except ValueError as exc:  # json.JSONDecodeError, UnicodeDecodeError
-        where = " line %s" % exc.lineno if getattr(exc, "lineno", None) else ""
-        raise TeamFileError("%s%s: %s" % (shown, where, getattr(exc, "msg", exc)))
+        lineno = getattr(exc, "lineno", None)
+        where = " line %s" % lineno if lineno else ""
+        raise TeamFileError("%s%s: %s" % (shown, where, getattr(exc, "msg", exc))) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise TeamFileError("%s%s: %s" % (shown, " line %d" % (mark.line + 1) if mark else "", problem))
+        raise TeamFileError("%s%s: %s" % (shown, " line %d" % (mark.line + 1) if mark else "", problem)) from exc
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -409,14 +422,14 @@ def read_structured(path, shown):
     unknown = sorted(str(key) for key in data if key not in TEAM_KEYS)
     if unknown:
         raise TeamFileError("%s: unknown key(s) %s; a team file has %s" % (shown, ", ".join(unknown), ", ".join(TEAM_KEYS)))
-    team = {}
+    team: TeamFile = {}
     for key in TEAM_KEYS:
         value = data.get(key)
         if value is None:
             value = []
         if not isinstance(value, list):
             raise TeamFileError("%s: %s must be a list, got %s" % (shown, key, type(value).__name__))
-        members = []
+        members: List[Member] = []
         for index, item in enumerate(value):
             where = "%s %s[%d]" % (shown, key, index)
             if key in ("approve", "reject"):
@@ -431,7 +444,7 @@ def read_structured(path, shown):
     return team
 
 
-def read_team_file(path, shown, warn):
+def read_team_file(path: str, shown: str, warn: Callable[[str], Any]) -> TeamFile:
     """The team in ``path`` (``shown``: the path as the person gave it, for messages)."""
     lowered = path.lower()
     try:
@@ -440,16 +453,16 @@ def read_team_file(path, shown, warn):
         if lowered.endswith((".yml", ".yaml", ".json")):
             return read_structured(path, shown)
     except (IOError, OSError) as exc:
-        raise TeamFileError("%s cannot be read: %s" % (shown, exc.strerror or exc))
+        raise TeamFileError("%s cannot be read: %s" % (shown, exc.strerror or exc)) from exc
     raise TeamFileError("%s: a team file is .csv, .yml, .yaml or .json" % shown)
 
 
-def relabel(text, key, members):
+def relabel(text: str, key: str, members: Sequence[Member]) -> str:
     """A module's message with its batch entries (``users[2] (bob@x.io)``, ``users[2].auto_groups``) named as the
     person wrote them: the role variable and index, or the team file and line."""
     pattern = re.compile(r"(?<![\w.\]])%s\[(\d+)\](?: \([^()]*\))?" % key)
 
-    def name(match):
+    def name(match: re.Match) -> str:
         index = int(match.group(1))
         return members[index].label if index < len(members) else match.group(0)
     text = pattern.sub(name, text)
@@ -464,10 +477,14 @@ class Team:
     ``problems``: what the role refuses before its first request, one sentence each (the role's argument spec rules
     for team file entries, emails, the token and approval rules of the modules, entries named twice)."""
 
-    def __init__(self, users=(), service_users=(), approve=(), reject=(), team_file=None):
-        self.users, self.service_users, self.approve, self.reject = [], [], [], []
-        self.problems = []
-        validators = {}
+    def __init__(self, users: Iterable[Entry] = (), service_users: Iterable[Entry] = (), approve: Iterable[str] = (),
+                 reject: Iterable[str] = (), team_file: Optional[TeamFile] = None) -> None:
+        self.users: List[Member] = []
+        self.service_users: List[Member] = []
+        self.approve: List[Member] = []
+        self.reject: List[Member] = []
+        self.problems: List[str] = []
+        validators: Dict[str, ArgumentSpecValidator] = {}
         for index, entry in enumerate(users or []):
             self.users.append(Member(entry, "%s[%d]" % (USERS, index), entry.get("email")))
         for index, entry in enumerate(service_users or []):
@@ -479,18 +496,18 @@ class Team:
             for key, variable in (("users", USERS), ("service_users", SERVICE_USERS)):
                 members = getattr(self, key)
                 for member in team_file[key]:
-                    entry, problem = check_entry(member.entry, variable, validators)
+                    checked, problem = check_entry(member.entry, variable, validators)
                     if problem:
                         self.problems.append("%s: %s" % (member.label, problem))
                     else:
-                        member.entry = entry
+                        member.entry = checked
                         members.append(member)
             self.approve.extend(team_file["approve"])
             self.reject.extend(team_file["reject"])
         self._check()
 
-    def _check(self):
-        seen = {}
+    def _check(self) -> None:
+        seen: Dict[Any, Member] = {}
         for member in self.users:
             email = member.entry.get("email")
             problem = email_problem("%s.email" % member.where, email)
@@ -503,7 +520,7 @@ class Team:
             self._once(seen, member.entry.get("name"), member)
         self.problems.extend(approval_problems([(member.where, member.entry) for member in self.approve],
                                                [(member.where, member.entry) for member in self.reject]))
-        tokens = []
+        tokens: List[Tuple[str, Entry]] = []
         for member, entries in self._present_tokens():
             for index, token in enumerate(entries):
                 where = "%s.tokens[%d]" % (member.label, index)
@@ -513,32 +530,33 @@ class Team:
                     tokens.append(("%s (%s)" % (where, token.get("name")), dict(token, user_name=member.entry.get("name"))))
         self.problems.extend(token_problems(tokens))
 
-    def _once(self, seen, key, member):
+    def _once(self, seen: Dict[Any, Member], key: Any, member: Member) -> None:
         if key in seen:
             self.problems.append("%s is named twice: %s and %s; name each user once" % (member.who, seen[key].where, member.where))
         else:
             seen[key] = member
 
-    def _present_tokens(self):
+    def _present_tokens(self) -> Iterator[Tuple[Member, List[Any]]]:
         for member in self.service_users:
             if (member.entry.get("state") or "present") == "present" and member.entry.get("tokens"):
                 yield member, member.entry["tokens"]
 
-    def invite_batch(self, expires_in):
+    def invite_batch(self, expires_in: Optional[int]) -> Tuple[List[Entry], List[Member]]:
         """Invite mode: the present regular users, with the keys an invite takes and the link lifetime."""
         members = [member for member in self.users if member.entry.get("state") != "absent"]
         return [invite_entry(member.entry, expires_in) for member in members], members
 
-    def user_batch(self, invite=False, existing=()):
+    def user_batch(self, invite: bool = False, existing: Iterable[Any] = ()) -> Tuple[List[Entry], List[Member]]:
         """The regular users (invite mode: the absent ones and those that exist already), then the service users
         without their tokens."""
         members = after_invites(self.users, existing, lambda member: member.entry) if invite else list(self.users)
         entries = [member.entry for member in members] + [service_user_entry(member.entry) for member in self.service_users]
         return entries, members + self.service_users
 
-    def token_batch(self, skip=()):
+    def token_batch(self, skip: Container[Any] = ()) -> Tuple[List[Entry], List[Member]]:
         """Every token of a present service user whose own entry did not fail, with ``user_name`` set."""
-        entries, members = [], []
+        entries: List[Entry] = []
+        members: List[Member] = []
         for member, tokens in self._present_tokens():
             name = member.entry.get("name")
             if name in skip:
@@ -549,7 +567,7 @@ class Team:
         return entries, members
 
 
-def _diffs(result):
+def _diffs(result: Mapping[str, Any]) -> List[Any]:
     diff = result.get("diff")
     if isinstance(diff, list):
         return diff
@@ -569,8 +587,9 @@ class Onboarding:
     TITLES = {"invites": "the invites", "users": "the users and service users", "tokens": "the tokens",
               "approved": "the approvals", "rejected": "the rejections"}
 
-    def __init__(self, team, call, invite=False, invite_expires_in=None, create_groups=False, fail_fast=False,
-                 user_options=None):
+    def __init__(self, team: Team, call: Callable[[str, Entry], Dict[str, Any]], invite: bool = False,
+                 invite_expires_in: Optional[int] = None, create_groups: bool = False, fail_fast: bool = False,
+                 user_options: Optional[Mapping[str, Any]] = None) -> None:
         self.team = team
         self.call = call
         self.invite = invite
@@ -578,13 +597,13 @@ class Onboarding:
         self.create_groups = create_groups
         self.fail_fast = fail_fast
         self.user_options = dict(user_options or {})
-        self.results = {}
-        self.failures = []
-        self.diffs = []
-        self.warnings = []
+        self.results: Dict[str, Dict[str, Any]] = {}
+        self.failures: List[str] = []
+        self.diffs: List[Any] = []
+        self.warnings: List[str] = []
         self.stopped = False
 
-    def _step(self, step, module, args, key, members):
+    def _step(self, step: str, module: str, args: Entry, key: str, members: Sequence[Member]) -> List[Entry]:
         if self.fail_fast:
             args["fail_fast"] = True
         result = self.call(module, args)
@@ -600,12 +619,12 @@ class Onboarding:
             self.stopped = True
         return entries
 
-    def run(self):
+    def run(self) -> Dict[str, Any]:
         team = self.team
         if team.problems:
             self.failures.extend(team.problems)
             return self._result(before_any_write=True)
-        existing = []
+        existing: List[Any] = []
         if self.invite and not self.stopped:
             entries, members = team.invite_batch(self.invite_expires_in)
             if entries:
@@ -613,7 +632,7 @@ class Onboarding:
                            "invites", members)
                 existing = [entry.get("email") for entry in self.results["invites"].get("invites") or []
                             if isinstance(entry, dict) and entry.get("user_exists")]
-        failed_service_users = set()
+        failed_service_users: set = set()
         if not self.stopped:
             entries, members = team.user_batch(self.invite, existing)
             if entries or self.user_options.get("exclusive"):
@@ -631,7 +650,7 @@ class Onboarding:
                            "emails", members)
         return self._result()
 
-    def _result(self, before_any_write=False):
+    def _result(self, before_any_write: bool = False) -> Dict[str, Any]:
         summary = onboarding_result(self.results)
         out = {"changed": summary["changed"], "result": summary, "onboarding_failed": bool(self.failures)}
         if self.diffs:
@@ -655,7 +674,7 @@ class Onboarding:
             out["msg"] = text
         return out
 
-    def _wanted(self, step):
+    def _wanted(self, step: str) -> bool:
         team = self.team
         if step == "invites":
             return self.invite and any(member.entry.get("state") != "absent" for member in team.users)

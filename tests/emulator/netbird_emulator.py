@@ -1310,7 +1310,7 @@ class Emulator:
                     stripped = text.lstrip()
                     if stripped.startswith("<"):
                         ctype = "text/html; charset=utf-8"
-                    elif stripped.startswith("{") or stripped.startswith("["):
+                    elif stripped.startswith(("{", "[")):
                         ctype = "application/json; charset=UTF-8"
                     else:
                         ctype = "text/plain; charset=utf-8"
@@ -1372,9 +1372,8 @@ class Emulator:
             if user_id is None or user_id not in store.users:
                 raise ApiError(401, "token invalid", lower=False)
             return self._check_user(store.users[user_id])
-        if self.limiter and "terraform" not in (headers.get("User-Agent") or "").lower():
-            if not self.limiter.allow(token):
-                raise ApiError(429, "too many requests", lower=False)
+        if self.limiter and "terraform" not in (headers.get("User-Agent") or "").lower() and not self.limiter.allow(token):
+            raise ApiError(429, "too many requests", lower=False)
         if not pat_well_formed(token):
             raise ApiError(401, "token invalid", lower=False)
         hashed = hash_token(token)
@@ -1706,10 +1705,8 @@ class Emulator:
         return name, list(dict.fromkeys(peers)), clean
 
     def _name_taken(self, name, except_id=None):
-        for gid in self.store.group_names.get(name, []):
-            if gid != except_id and self.store.groups[gid].get("issued", "api") == "api":
-                return True
-        return False
+        return any(gid != except_id and self.store.groups[gid].get("issued", "api") == "api"
+                   for gid in self.store.group_names.get(name, []))
 
     def h_list_groups(self, user, params, query, body):
         self._require(user, "groups", "read")
@@ -2135,7 +2132,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def version_string(self):
         return self.server_version
 
-    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
+    def log_message(self, format, *args):  # noqa: A002  # pylint: disable=redefined-builtin
         if getattr(self.server, "verbose", False):
             sys.stderr.write("%s - %s\n" % (self.address_string(), format % args))
 
@@ -2184,7 +2181,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             status, headers, data = cut.result
             self._send(status, headers, data, cut_at=len(data) // 2)
             return
-        except Exception:  # pylint: disable=broad-exception-caught
+        except Exception:  # noqa: BLE001  # pylint: disable=broad-exception-caught
             traceback.print_exc(file=sys.stderr)
             status, headers, data = 500, {"Content-Type": "application/json; charset=UTF-8"}, \
                 b'{"message":"internal server error","code":500}\n'

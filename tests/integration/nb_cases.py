@@ -29,15 +29,22 @@ WRITE_METHODS = ("POST", "PUT", "DELETE")
 MODULES_DIR = os.path.join(REPO, "plugins", "modules")
 
 
-def _module_options(name):
+def _module(name):
+    return importlib.import_module("ansible_collections.netbird_ops.netbird.plugins.modules." + name)
+
+
+def _module_options(module):
     """A module's own options (the connection options aside), read from its argument spec."""
-    module = importlib.import_module("ansible_collections.netbird_ops.netbird.plugins.modules." + name)
     spec, _rules = module.argument_spec()
     return tuple(spec)
 
 
-MODULE_OPTIONS = dict((name[:-3], _module_options(name[:-3])) for name in sorted(os.listdir(MODULES_DIR))
-                      if name.startswith("netbird_") and name.endswith(".py"))
+# The modules with an argument spec: netbird_onboarding's file only documents the action the onboarding role wraps
+# (its cases run the role, ROLE).
+MODULE_OPTIONS = dict((module.__name__.rpartition(".")[2], _module_options(module))
+                      for module in (_module(name[:-3]) for name in sorted(os.listdir(MODULES_DIR))
+                                     if name.startswith("netbird_") and name.endswith(".py"))
+                      if hasattr(module, "argument_spec"))
 ROLE = "role"
 NO_LOG_HIDES_WARNINGS = tuple(int(part) for part in ansible_version.split(".")[:2]) < (2, 19)
 

@@ -109,7 +109,7 @@ class Vault:
         vault = self
 
         class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format, *args):  # pylint: disable=redefined-builtin
+            def log_message(self, format, *args):  # noqa: A002  # pylint: disable=redefined-builtin
                 pass
 
             def do_POST(self):  # pylint: disable=invalid-name

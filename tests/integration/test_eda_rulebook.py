@@ -83,7 +83,8 @@ class Rulebook:
             "PATH": os.path.dirname(require_rulebook()) + os.pathsep + os.environ.get("PATH", ""),
         })
         self.output_path = tmp_path / "rulebook.out"
-        self.output = open(self.output_path, "w+", encoding="utf-8")  # pylint: disable=consider-using-with
+        # kept open while the rulebook runs, closed by stop()
+        self.output = open(self.output_path, "w+", encoding="utf-8")  # noqa: SIM115  # pylint: disable=consider-using-with
         emulator.reset_counters()
         self.started = time.monotonic()
         # -vv: the most ansible-rulebook prints (the events it received, the playbooks' output): the token must be in none of it
@@ -185,7 +186,7 @@ class Webhook(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(b"ok")
 
-    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
+    def log_message(self, format, *args):  # noqa: A002  # pylint: disable=redefined-builtin
         pass
 
 

@@ -75,7 +75,8 @@ def test_round_trip(ansible, emulator, target, tmp_path):
     assert sorted(u["email"] for u in team["users"]) == ["alice@example.com", "bob@example.com", "carol@example.com",
                                                          "tpl@example.com"]
     assert [u["name"] for u in team["service_users"]] == ["ci-bot", "svc-old"]
-    assert "token" not in open(team_file, encoding="utf-8").read()
+    with open(team_file, encoding="utf-8") as handle:
+        assert "token" not in handle.read()
     assert oct(os.stat(team_file).st_mode & 0o777) == "0o600"
 
     expected = dict((key, value) for key, value in view(emulator).items() if key != "pen@example.com")

@@ -89,7 +89,7 @@ def test_adhoc_owner_with_env_only(ansible, emulator):
 def test_adhoc_rejected_token_is_one_clear_line(ansible, emulator, token, status):
     run = ansible.adhoc(M, "role=owner", token=token)
     assert run.rc != 0
-    assert "The API token was rejected" in run.output and ("HTTP %s" % status) in run.output
+    assert "; the API token was rejected" in run.output and ("HTTP %s" % status) in run.output
     assert "Traceback" not in run.output and token not in run.output
 
 
@@ -100,7 +100,7 @@ def test_adhoc_unknown_wellformed_token_is_rejected(ansible, emulator):
     run = ansible.adhoc(M, "role=owner", token=token)
     assert run.rc != 0
     # v0.77.1 answers 401 "token invalid" for a well-formed unknown PAT (recorded transcript, exchange 61)
-    assert "HTTP 401" in run.output and "The API token was rejected" in run.output
+    assert "HTTP 401" in run.output and "; the API token was rejected" in run.output
     assert token not in run.output
 
 

@@ -10,7 +10,7 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdInputError
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import NetBirdInputError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._tokens import EXPIRES_MAX, TokenSpec
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._rules import EMAIL_RE, email_problem
 from ansible_collections.netbird_ops.netbird.plugins.plugin_utils._onboarding import Team

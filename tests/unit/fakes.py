@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 import datetime
 
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdAPIError
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import NetBirdAPIError
 
 EPOCH = datetime.datetime(2026, 11, 29, 10, 0, 0, tzinfo=datetime.timezone.utc)
 

@@ -324,7 +324,7 @@ class NetBirdEventSource:
         """Poll and queue the new events; return the pause before the next poll."""
         try:
             events = await loop.run_in_executor(None, self.fetch)
-        except Exception as exc:  # pylint: disable=broad-exception-caught
+        except Exception as exc:  # noqa: BLE001  # pylint: disable=broad-exception-caught
             # any failure (HTTP error, a non-JSON answer, a refused connection, a bug of ours) must not end the source
             self.failures += 1
             pause = self.pause_after_failure()

@@ -9,7 +9,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.netbird_ops.netbird.plugins.filter.onboarding_errors import FilterModule, onboarding_errors
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdInputError
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import NetBirdInputError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._approvals import approval_specs
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._tokens import TokenSpec
 

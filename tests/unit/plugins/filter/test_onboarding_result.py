@@ -54,6 +54,15 @@ def test_everything_the_tasks_did():
     }
 
 
+def test_a_failed_approval_is_not_counted():
+    # a batch that failed part-way lists its failed users too, with failed: true
+    approved = {"changed": True, "failed": True, "users": [{"email": "p1@example.com"},
+                                                           {"email": "p2@example.com", "failed": True, "msg": "HTTP 404"}]}
+    rejected = {"changed": False, "failed": True, "users": [{"email": "p3@example.com", "failed": True, "skipped": True}]}
+    result = onboarding_result({"approved": approved, "rejected": rejected})
+    assert (result["approved"], result["rejected"]) == (["p1@example.com"], [])
+
+
 @pytest.mark.parametrize("name", ["users", "invites", "tokens", "approved", "rejected"])
 def test_changed_if_any_task_changed(name):
     assert onboarding_result({name: {"changed": True}})["changed"] is True

@@ -12,15 +12,8 @@ from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
 from ansible_collections.netbird_ops.netbird.plugins.module_utils import _api
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import (
-    AmbiguousWriteError,
-    NetBirdAPIError,
-    NetBirdClient,
-    NetBirdInputError,
-    auth_header,
-    normalize_base_url,
-    parse_retry_after,
-)
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdClient, auth_header, normalize_base_url, parse_retry_after
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import AmbiguousWriteError, NetBirdAPIError, NetBirdInputError
 
 PAT = "nbp_" + "A" * 30 + "abcdef"
 
@@ -212,13 +205,22 @@ def test_error_carries_method_path_status_message_request_id():
     assert str(err) == "POST /api/users failed with HTTP 422 Unprocessable Entity: unknown user role boss (X-Request-Id abc123)"
 
 
+def test_a_hint_continues_the_one_sentence():
+    blocked = NetBirdAPIError("GET", "/api/users", status=403, message="user is blocked", hint="The token's own user is blocked")
+    assert str(blocked) == "GET /api/users failed with HTTP 403 Forbidden: user is blocked; the token's own user is blocked"
+    # a name keeps its capitals
+    service = NetBirdAPIError("GET", "/api/users/current", status=403, message="forbidden",
+                              hint="NetBird does not answer /api/users/current for a service user's token")
+    assert str(service).endswith(": forbidden; NetBird does not answer /api/users/current for a service user's token")
+
+
 @pytest.mark.parametrize("status,message", [(401, "token invalid"), (404, "invalid token: pat: 0af3 not found")])
 def test_rejected_token_is_explained_without_the_token(status, message):
     client, _adapter, _sleeps = make_client([(status, {"message": message, "code": status})])
     with pytest.raises(NetBirdAPIError) as info:
         client.get_list("/users")
     text = str(info.value)
-    assert "The API token was rejected" in text
+    assert "; the API token was rejected" in text
     assert "HTTP %d" % status in text
     assert PAT not in text
 
@@ -291,7 +293,7 @@ def test_backoff_is_exponential_with_jitter_and_bounded():
     assert len(adapter.sent) == 4
     # equal jitter with rand()=0.5: 3/4 of 1, 2, 4
     assert sleeps == [0.75, 1.5, 3.0]
-    assert "Gave up after 3 retries" in str(info.value)
+    assert "; gave up after 3 retries" in str(info.value)
 
 
 def test_jitter_range():
@@ -467,7 +469,7 @@ def test_long_retries_are_given_in_whole_seconds_and_one_retry_is_singular():
     with pytest.raises(NetBirdAPIError) as info:
         client.get_list("/users")
     # 0.375 + 0.75 + 1.5 + 3 + 6 = 11.625 s
-    assert str(info.value).endswith(". Gave up after 5 retries over 12 s (api_retries)")
+    assert str(info.value).endswith("; gave up after 5 retries over 12 s (api_retries)")
     client, _adapter, _sleeps = make_client([REFUSED] * 2, retries=1)
     with pytest.raises(NetBirdAPIError, match="connection refused after 1 retry over 0.4 s: "):
         client.get_list("/users")

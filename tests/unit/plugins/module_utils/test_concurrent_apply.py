@@ -19,7 +19,8 @@ from fakes import FakeClient, FakeNB, raw_user
 from test_api import make_client  # pylint: disable=import-error
 
 from ansible_collections.netbird_ops.netbird.plugins.module_utils import _api
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import FlowControl, NetBirdAPIError, OperationFailed
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import FlowControl
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import NetBirdAPIError, NetBirdInputError, OperationFailed
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import EXCLUSIVE, BatchRunner, Change, Kind, Outcome, Spec
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import USER_ENTRY_KEYS
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import run_users as run_user_specs
@@ -370,5 +371,5 @@ def test_api_concurrency_below_one_is_refused(width):
     nb.module = Module()
     nb.params = dict(api_url="http://127.0.0.1:1", api_token="nbp_" + "a" * 36, validate_certs=True, ca_path=None,
                      api_timeout=30, api_retries=5, api_concurrency=width)
-    with pytest.raises(_api.NetBirdInputError, match=r"^api_concurrency must be 1 \(strictly sequential\) or more, got %d$" % width):
+    with pytest.raises(NetBirdInputError, match=r"^api_concurrency must be 1 \(strictly sequential\) or more, got %d$" % width):
         nb._build_client()  # pylint: disable=protected-access

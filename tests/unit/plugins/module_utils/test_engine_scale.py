@@ -13,7 +13,7 @@ import pytest
 import fakes
 from fakes import FakeClient
 
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdInputError
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import NetBirdInputError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._groups import GroupResolver
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import UserKind, UserSpec, summarize
 

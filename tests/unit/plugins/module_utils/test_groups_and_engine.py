@@ -8,7 +8,7 @@ import pytest
 
 from fakes import FakeClient, raw_user as user
 
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdAPIError, NetBirdInputError
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import NetBirdAPIError, NetBirdInputError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._groups import GroupResolver, looks_like_group_id
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import BatchRunner
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._task import batch_argument_spec

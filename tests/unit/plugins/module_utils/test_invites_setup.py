@@ -10,7 +10,7 @@ import pytest
 
 from fakes import FakeClient, FakeNB, raw_user as user
 
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import AmbiguousWriteError, NetBirdAPIError, NetBirdError
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import AmbiguousWriteError, NetBirdAPIError, NetBirdError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._invites import InviteSpec, invite_url, run_invites
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._setup import PAT_WARNING, run_setup
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import run_users

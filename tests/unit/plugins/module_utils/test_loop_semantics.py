@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from fakes import FakeClient, FakeNB, default_token, raw_user
 
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdAPIError, OperationFailed
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import NetBirdAPIError, OperationFailed
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._core import BatchRunner
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._tokens import TOKEN_ENTRY_KEYS, TokenKind, token_specs
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import USER_ENTRY_KEYS, run_users
@@ -395,7 +395,7 @@ def test_token_batch_follows_the_reference_model(scenario):
         assert got_failed == failed, message
         assert got_skipped == changed - failed - set(i for i, step in ran if step == len(steps[i]) - 1), message
     assert len(listed) == len(entries)
-    for index, (entry, item) in enumerate(zip(entries, listed)):
+    for entry, item in zip(entries, listed):
         if item.get("failed"):
             assert item["name"] == entry["name"] and item["user_name"] == entry["user_name"] and item["msg"]
     if ran is not None:

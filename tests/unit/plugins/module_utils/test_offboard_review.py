@@ -11,7 +11,7 @@ import pytest
 
 from fakes import FakeClient, FakeNB, event, raw_user
 
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdInputError
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import NetBirdInputError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._offboard import exclusive_argument_spec, run_users
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._review import cell, findings, report_md, users_csv
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import USER_ENTRY_KEYS

@@ -12,7 +12,7 @@ import pytest
 
 from fakes import FakeClient, FakeNB, event, raw_user
 
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdError
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import NetBirdError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._audit import AuditLog
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import USER_ENTRY_KEYS, public_user
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._users import run_users as run_user_specs

@@ -17,7 +17,7 @@ from fakes import FakeClient, FakeNB, default_token, raw_user
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import NetBirdInputError
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import NetBirdInputError
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._info import info_argument_spec, run_user_info
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))

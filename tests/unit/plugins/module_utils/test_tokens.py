@@ -10,12 +10,7 @@ import pytest
 
 import fakes
 
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import (
-    AmbiguousWriteError,
-    NetBirdAPIError,
-    NetBirdInputError,
-    OperationFailed,
-)
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._errors import AmbiguousWriteError, NetBirdAPIError, NetBirdInputError, OperationFailed
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._task import batch_argument_spec
 import ansible_collections.netbird_ops.netbird.plugins.module_utils._tokens as tokens_mod
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._tokens import (
@@ -380,7 +375,7 @@ def test_two_lost_create_answers_stop_with_advice():
             raise AmbiguousWriteError("POST", "/api" + path, message="read timed out")
     client = TwiceLost([OWNER, SVC])
     nb = FakeNB(client, {"user_name": "ci-bot", "name": "ci", "expires_in": 30})
-    with pytest.raises(OperationFailed, match="nothing more was sent.*delete it"):
+    with pytest.raises(OperationFailed, match="nothing more was sent, and a token named .* may exist now: delete it"):
         execute(client, nb)
     assert [c[0] for c in client.writes()] == ["POST", "POST"]
 

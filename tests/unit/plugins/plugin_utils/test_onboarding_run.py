@@ -32,9 +32,10 @@ def test_relabel_names_the_role_variable_and_entry():
         "team.csv line 3 (b@x.io).auto_groups: unknown group 'x'; set netbird_onboarding_create_groups: true")
     assert relabel("users[0] (a@x.io): POST /api/users failed with HTTP 500", "users", members) == (
         "netbird_onboarding_users[0] (a@x.io): POST /api/users failed with HTTP 500")
-    assert relabel("more than max_offboard=1: b@x.io. Add the users to keep to users or protect, or raise max_offboard", "users",
-                   members) == ("more than netbird_onboarding_max_offboard=1: b@x.io. Add the users to keep to netbird_onboarding_users"
-                                " or netbird_onboarding_protect, or raise netbird_onboarding_max_offboard")
+    assert relabel("more than max_offboard=1: b@x.io; nothing was changed: add the users to keep to users or protect, or raise max_offboard",
+                   "users", members) == ("more than netbird_onboarding_max_offboard=1: b@x.io; nothing was changed: add the users to keep to "
+                                         "netbird_onboarding_users or netbird_onboarding_protect, or raise "
+                                         "netbird_onboarding_max_offboard")
     # another variable's index is left alone, as is an index out of range
     assert relabel("netbird_onboarding_users[1] and users[7]", "users", members) == "netbird_onboarding_users[1] and users[7]"
 
@@ -125,8 +126,8 @@ def test_csv_rows_become_users_and_service_users(tmp_path):
     # values are data: a template is kept as written
     assert [(m.label, m.entry) for m in team["service_users"]] == [
         ("team.csv line 5 ({{ lookup('pipe', 'id') }})", {"name": "{{ lookup('pipe', 'id') }}", "role": "user", "auto_groups": ["ci"]})]
-    assert warnings == ["team.csv: ignored the column(s) 'Department'; the columns a team file takes are email, name, role, "
-                        "auto_groups, auto_groups_mode, blocked, state, service_user"]
+    assert warnings == [("team.csv: ignored the column(s) 'Department'; the columns a team file takes are email, name, role, "
+                         "auto_groups, auto_groups_mode, blocked, state, service_user")]
     # the entries pass the role's rules
     checked = Team(users=[{"email": "x@example.com"}], team_file=team)
     assert checked.problems == []
