@@ -12,6 +12,7 @@ The action plugin ``netbird_onboarding`` (which the role wraps) calls ``Onboardi
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import os
 import re
@@ -350,7 +351,10 @@ def read_csv(path: str, shown: str, warn: Callable[[str], Any]) -> TeamFile:
     users: List[Member] = []
     service_users: List[Member] = []
     with open(path, encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle)
+        # strict: a stray quote is an error, not data; a quoted value that runs past its line (an unclosed quote
+        # would swallow the rows after it into one value) is refused below
+        reader = csv.reader(handle, strict=True)
+        start = 0  # the last line of the row read before
         try:
             header = next(reader, None)
             if header is None:
@@ -365,8 +369,12 @@ def read_csv(path: str, shown: str, warn: Callable[[str], Any]) -> TeamFile:
             if unknown:
                 warn("%s: ignored the column(s) %s; the columns a team file takes are %s"
                      % (shown, ", ".join(repr(name) for name in unknown), ", ".join(CSV_KEYS)))
+            start = reader.line_num
             for row in reader:
-                line = reader.line_num
+                line, start = start + 1, reader.line_num
+                if line != reader.line_num:
+                    raise TeamFileError("%s line %d: a quoted value runs over %d lines (an unclosed quote?); a value "
+                                        "cannot hold a line break" % (shown, line, reader.line_num - line + 1))
                 if not any(cell.strip() for cell in row):
                     continue
                 if len(row) > len(keys):
@@ -393,7 +401,8 @@ def read_csv(path: str, shown: str, warn: Callable[[str], Any]) -> TeamFile:
                 else:
                     users.append(Member(entry, "%s line %d" % (shown, line), entry.get("email")))
         except csv.Error as exc:
-            raise TeamFileError("%s line %d: %s" % (shown, reader.line_num, exc)) from exc
+            # an unclosed quote at the end of the file: csv says "unexpected end of data" at the last line
+            raise TeamFileError("%s line %d: %s (an unclosed or stray quote?)" % (shown, start + 1, exc)) from exc
         except UnicodeDecodeError as exc:
             raise TeamFileError("%s is not UTF-8 text: %s" % (shown, exc)) from exc
     return {"users": users, "service_users": service_users, "approve": [], "reject": []}
@@ -567,6 +576,32 @@ class Team:
         return entries, members
 
 
+def message_text(item: Any) -> str:
+    """The text of a module's warning or deprecation: a str (ansible-core before 2.19), a dict with ``msg`` (a
+    deprecation before 2.19), or a WarningSummary / DeprecationSummary of ansible-core 2.19 (its ``event.msg``) --
+    never the object's repr."""
+    msg = getattr(getattr(item, "event", None), "msg", None)
+    if isinstance(msg, str):
+        return msg
+    if isinstance(item, dict) and item.get("msg") is not None:
+        return str(item["msg"])
+    return str(item)
+
+
+def relabelled_deprecation(item: Any, text: str) -> Any:
+    """A module's deprecation with its text replaced, in the shape it came (a dict, or 2.19's DeprecationSummary,
+    whose version, date and deprecator are kept), for the task result's ``deprecations``."""
+    if isinstance(item, dict):
+        return dict(item, msg=text)
+    event = getattr(item, "event", None)
+    if event is not None and dataclasses.is_dataclass(item) and dataclasses.is_dataclass(event):
+        try:
+            return dataclasses.replace(item, event=dataclasses.replace(event, msg=text))
+        except (TypeError, ValueError):
+            pass
+    return {"msg": text}
+
+
 def _diffs(result: Mapping[str, Any]) -> List[Any]:
     diff = result.get("diff")
     if isinstance(diff, list):
@@ -601,6 +636,7 @@ class Onboarding:
         self.failures: List[str] = []
         self.diffs: List[Any] = []
         self.warnings: List[str] = []
+        self.deprecations: List[Any] = []
         self.stopped = False
 
     def _step(self, step: str, module: str, args: Entry, key: str, members: Sequence[Member]) -> List[Entry]:
@@ -609,7 +645,9 @@ class Onboarding:
         result = self.call(module, args)
         self.results[step] = result
         self.diffs.extend(_diffs(result))
-        self.warnings.extend(relabel(str(warning), key, members) for warning in result.get("warnings") or [])
+        self.warnings.extend(relabel(message_text(warning), key, members) for warning in result.get("warnings") or [])
+        self.deprecations.extend(relabelled_deprecation(item, relabel(message_text(item), key, members))
+                                 for item in result.get("deprecations") or [])
         if not result.get("failed"):
             return []
         entries = [entry for entry in result.get(key) or [] if isinstance(entry, dict) and entry.get("failed")]
@@ -657,6 +695,8 @@ class Onboarding:
             out["diff"] = self.diffs
         if self.warnings:
             out["warnings"] = self.warnings
+        if self.deprecations:
+            out["deprecations"] = self.deprecations
         if self.failures:
             text = "; ".join(self.failures)
             if before_any_write:

@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any, Optional
+
 import pytest
 
 from ansible_collections.netbird_ops.netbird.plugins.plugin_utils._onboarding import (
@@ -98,6 +101,43 @@ def test_check_diffs_and_warnings_are_passed_on():
     assert not result["onboarding_failed"] and "msg" not in result
 
 
+class _SummaryShapes:
+    """ansible-core 2.19's message classes as they look to the role (frozen dataclasses, the text in event.msg)."""
+
+    @dataclasses.dataclass(frozen=True)
+    class Event:
+        msg: str
+
+    @dataclasses.dataclass(frozen=True)
+    class WarningSummary:
+        event: Any
+
+    @dataclasses.dataclass(frozen=True)
+    class DeprecationSummary:
+        event: Any
+        version: Optional[str] = None
+
+
+def test_warnings_and_deprecations_pass_on_their_text_not_a_repr():
+    """ansible-core 2.19 returns a module's warnings as WarningSummary objects and its deprecations as
+    DeprecationSummary (before: strings and dicts): the role passes on the message, relabelled, never the repr."""
+    try:
+        from ansible.module_utils._internal import _messages as messages
+    except ImportError:  # ansible-core before 2.19: the same shapes
+        messages = _SummaryShapes
+    warning = messages.WarningSummary(event=messages.Event(msg="users[0] (a@x.io) will be deleted together with its 2 peers"))
+    deprecation = messages.DeprecationSummary(event=messages.Event(msg="users[0] (a@x.io): old key"), version="3.0.0")
+    calls = Calls({"netbird_user": {"changed": True, "warnings": [warning, "users[0] (a@x.io): plain"],
+                                    "deprecations": [deprecation, {"msg": "users[0] (a@x.io): as a dict", "version": "3.0.0"}]}})
+    result = Onboarding(Team(users=[{"email": "a@x.io", "name": "A"}]), calls).run()
+    assert result["warnings"] == ["netbird_onboarding_users[0] (a@x.io) will be deleted together with its 2 peers",
+                                  "netbird_onboarding_users[0] (a@x.io): plain"]
+    first, second = result["deprecations"]
+    assert isinstance(first, messages.DeprecationSummary) and first.version == "3.0.0"
+    assert first.event.msg == "netbird_onboarding_users[0] (a@x.io): old key"
+    assert second == {"msg": "netbird_onboarding_users[0] (a@x.io): as a dict", "version": "3.0.0"}
+
+
 # -- team files ------------------------------------------------------------------------------------------------------
 
 CSV = (u"\ufeffEmail,Name,role,auto_groups,Department,service_user,blocked\n"
@@ -105,7 +145,7 @@ CSV = (u"\ufeffEmail,Name,role,auto_groups,Department,service_user,blocked\n"
        u"li@example.com,李雷,,,Sales,false,no\n"
        u"\n"
        u",\"{{ lookup('pipe', 'id') }}\",user,ci,,true,\n"
-       u"\"multi@example.com\",\"Multi, Line\nName\",user, developers ; ,,,true\n")
+       u"\"multi@example.com\",\"Multi, Name\",user, developers ; ,,,true\n")
 
 
 def _write(tmp_path, name, text):
@@ -120,7 +160,7 @@ def test_csv_rows_become_users_and_service_users(tmp_path):
     assert [(m.where, m.entry) for m in team["users"]] == [
         ("team.csv line 2", {"email": "zoe@example.com", "name": u"Zoë Ångström", "role": "admin", "auto_groups": ["developers", "ops"]}),
         ("team.csv line 3", {"email": "li@example.com", "name": u"李雷", "blocked": False}),
-        ("team.csv line 7", {"email": "multi@example.com", "name": "Multi, Line\nName", "role": "user", "auto_groups": ["developers"],
+        ("team.csv line 6", {"email": "multi@example.com", "name": "Multi, Name", "role": "user", "auto_groups": ["developers"],
                              "blocked": True}),
     ]
     # values are data: a template is kept as written
@@ -140,6 +180,12 @@ def test_csv_rows_become_users_and_service_users(tmp_path):
     ("a.csv", "email,name,service_user\na@x.io,A,maybe\n", "a.csv line 2: service_user must be true or false, got 'maybe'"),
     ("a.csv", "email,name,service_user\na@x.io,bot,true\n", "a.csv line 2: email does not apply to a service user"),
     ("a.csv", "", "a.csv is empty"),
+    # an unclosed quote would swallow the rows after it into one value: refused, naming the line where it opens
+    ("a.csv", 'email,name\na@x.io,"Al\nb@x.io,B\nc@x.io,C\n', "a.csv line 2: unexpected end of data (an unclosed or stray quote?)"),
+    ("a.csv", 'email,name\na@x.io,"Al\nb@x.io,B\nc@x.io,"C"\nd@x.io,D\n', "a.csv line 2: "),
+    ("a.csv", 'email,name\na@x.io,A\nb@x.io,"B\nC"\n', "a.csv line 3: a quoted value runs over 2 lines (an unclosed quote?); a value "
+     "cannot hold a line break"),
+    ("a.csv", 'email,name\na@x.io,"A"l\n', "a.csv line 2: ',' expected after '\"' (an unclosed or stray quote?)"),
     ("a.yml", "users:\n  - email: a@x.io\n    name: [unclosed\n", "a.yml line 4: "),
     ("a.json", '{"users": [\n{"email": "a@x.io",}\n]}', "a.json line 2: "),
     ("a.yml", "users: []\ngroups: []\n", "a.yml: unknown key(s) groups; a team file has users, service_users, approve, reject"),
