@@ -301,6 +301,19 @@ def _plain(entry: Mapping[str, Any], spec: Mapping[str, Mapping[str, Any]]) -> b
     return all(entry.get(key) is not None for key, option in spec.items() if option.get("required"))
 
 
+_UNSUPPORTED = re.compile(r"^(?P<keys>.*)\. Supported parameters include: (?P<supported>.*?)\.?$")
+
+
+def _unsupported(message: str) -> str:
+    """The argument spec's ``colour. Supported parameters include: a, b.`` as a sentence about a team entry."""
+    match = _UNSUPPORTED.match(message)
+    if not match:
+        return message
+    keys = [key.strip() for key in match.group("keys").split(",")]
+    return "unsupported key%s %s; the keys are %s" % ("s" if len(keys) > 1 else "", ", ".join(repr(key) for key in keys),
+                                                       match.group("supported"))
+
+
 def check_entry(entry: Entry, variable: str,
                 validators: Optional[Dict[str, ArgumentSpecValidator]] = None) -> Tuple[Optional[Entry], Optional[str]]:
     """(the entry as the modules take it, None) or (None, the argument spec's messages joined): the role's rules for
@@ -316,7 +329,7 @@ def check_entry(entry: Entry, variable: str,
         validator = validators[variable]
     result = validator.validate(entry)
     if result.error_messages:
-        return None, "; ".join(result.error_messages)
+        return None, "; ".join(_unsupported(message) for message in result.error_messages)
     checked = result.validated_parameters
     return dict((key, checked[key]) for key in entry if checked.get(key) is not None), None
 
@@ -335,6 +348,10 @@ class Member:
     @property
     def label(self) -> str:
         return "%s (%s)" % (self.where, self.who) if self.who else self.where
+
+    def field(self, key: str) -> str:
+        """How a message names one key of the entry: ``netbird_onboarding_users[3].email``, ``team.csv line 4: email``."""
+        return "%s.%s" % (self.where, key) if self.where.endswith("]") else "%s: %s" % (self.where, key)
 
 
 def _bool_cell(text: str) -> Optional[bool]:
@@ -471,10 +488,18 @@ def relabel(text: str, key: str, members: Sequence[Member]) -> str:
     person wrote them: the role variable and index, or the team file and line."""
     pattern = re.compile(r"(?<![\w.\]])%s\[(\d+)\](?: \([^()]*\))?" % key)
 
+    labels = set()
+
     def name(match: re.Match) -> str:
         index = int(match.group(1))
-        return members[index].label if index < len(members) else match.group(0)
+        if index >= len(members):
+            return match.group(0)
+        labels.add(members[index].label)
+        return members[index].label
     text = pattern.sub(name, text)
+    for label in labels:
+        # "users[0] (b@x.io): users[0].role owner ..." names the entry once: "LABEL: role owner ..."
+        text = text.replace("%s: %s." % (label, label), "%s: " % label)
     # the options the role sets from its own variables
     text = text.replace("to users or protect", "to %s or netbird_onboarding_protect" % USERS)
     return re.sub(r"(?<![\w.])(create_groups|max_offboard)\b", r"netbird_onboarding_\1", text)
@@ -519,7 +544,7 @@ class Team:
         seen: Dict[Any, Member] = {}
         for member in self.users:
             email = member.entry.get("email")
-            problem = email_problem("%s.email" % member.where, email)
+            problem = email_problem(member.field("email"), email)
             if problem:
                 self.problems.append(problem)
                 continue
@@ -652,6 +677,8 @@ class Onboarding:
             return []
         entries = [entry for entry in result.get(key) or [] if isinstance(entry, dict) and entry.get("failed")]
         text = str(result.get("msg") or "failed").strip().splitlines()[0] if result.get("msg") else "failed"
+        # the module's own "nothing had been changed yet" is about its step only; the run's end says what was done in all
+        text = text.replace("; nothing had been changed yet", "")
         self.failures.append(relabel(text, key, members))
         if not entries or self.fail_fast:
             self.stopped = True
@@ -700,7 +727,7 @@ class Onboarding:
         if self.failures:
             text = "; ".join(self.failures)
             if before_any_write:
-                text += "; nothing was written"
+                text += "; nothing was changed"
             else:
                 counted = ("created", "updated", "removed", "offboarded", "invited", "approved", "rejected")
                 done = ["%s %d" % (key, len(summary[key])) for key in counted if summary[key]]

@@ -340,5 +340,5 @@ def test_team_file(ansible, emulator):
     assert run.rc == 0, run.output
     for name, (dummy, message) in bad.items():
         msg = run.result("failed " + name)["msg"]
-        assert message in msg and msg.endswith("nothing was written") and "\n" not in msg, (name, msg)
+        assert message in msg and msg.endswith("nothing was changed") and "\n" not in msg, (name, msg)
     assert emulator.writes() == 0

@@ -31,6 +31,9 @@ class Calls:
 
 def test_relabel_names_the_role_variable_and_entry():
     members = [Member({}, "netbird_onboarding_users[0]", "a@x.io"), Member({}, "team.csv line 3", "b@x.io")]
+    # the module's "users[0] (b@x.io): users[0].role ..." names the entry once
+    assert relabel("users[0] (a@x.io): users[0].role owner cannot be given when creating a user", "users", members) == (
+        "netbird_onboarding_users[0] (a@x.io): role owner cannot be given when creating a user")
     assert relabel("users[1].auto_groups: unknown group 'x'; set create_groups: true", "users", members) == (
         "team.csv line 3 (b@x.io).auto_groups: unknown group 'x'; set netbird_onboarding_create_groups: true")
     assert relabel("users[0] (a@x.io): POST /api/users failed with HTTP 500", "users", members) == (
@@ -48,7 +51,7 @@ def test_problems_stop_the_run_before_any_call():
     team = Team(users=[{"email": "a@x.io", "name": "A"}, {"email": "A@X.io"}, {"email": "bob"}])
     result = Onboarding(team, calls).run()
     assert calls.calls == []
-    assert result["onboarding_failed"] and result["msg"].endswith("nothing was written")
+    assert result["onboarding_failed"] and result["msg"].endswith("nothing was changed")
     assert "A@X.io is named twice: netbird_onboarding_users[0] and netbird_onboarding_users[1]" in result["msg"]
     assert "netbird_onboarding_users[2].email 'bob' is not an email address" in result["msg"]
 
@@ -90,6 +93,23 @@ def test_fail_fast_and_whole_step_failures_stop_the_run():
     assert calls.modules() == ["netbird_user"]
     assert result["msg"] == ("GET /api/users failed: connection refused; done in all: nothing was changed; "
                              "not attempted: the rejections")
+
+
+def test_a_step_failure_does_not_say_nothing_changed_when_a_later_step_did():
+    calls = Calls({"netbird_user": {"failed": True, "users": [{"failed": True, "email": "a@x.io"}],
+                                    "msg": "users[0] (a@x.io): POST /api/users failed with HTTP 500; nothing had been changed yet"},
+                   "netbird_user_approval": {"changed": True, "users": [{"email": "p@x.io", "changed": True}]}})
+    result = Onboarding(Team(users=[{"email": "a@x.io", "name": "A"}], approve=["p@x.io"]), calls).run()
+    assert "nothing had been changed yet" not in result["msg"] and "nothing was changed" not in result["msg"], result["msg"]
+    assert result["msg"].startswith("netbird_onboarding_users[0] (a@x.io): POST /api/users failed with HTTP 500; done in all: ")
+
+
+def test_a_team_file_entry_names_its_key_after_the_line():
+    team = Team(team_file={"users": [Member({"email": "not-an-email", "name": "N"}, "team.csv line 4", "not-an-email")],
+                           "service_users": [], "approve": [], "reject": []})
+    assert team.problems and team.problems[0].startswith("team.csv line 4: email 'not-an-email'"), team.problems
+    team = Team(users=[{"email": "not-an-email", "name": "N"}])
+    assert team.problems[0].startswith("netbird_onboarding_users[0].email 'not-an-email'"), team.problems
 
 
 def test_check_diffs_and_warnings_are_passed_on():
@@ -206,7 +226,8 @@ def test_file_entries_follow_the_role_rules_and_join_the_variables(tmp_path):
     team = read_team_file(_write(tmp_path, "t.yml", text), "t.yml", None)
     checked = Team(users=[{"email": "c@X.io", "name": "C"}], service_users=[{"name": "bot"}], team_file=team)
     assert checked.problems[0].startswith("t.yml users[0] (a@x.io): value of role must be one of: admin, user,")
-    assert checked.problems[1].startswith("t.yml users[1] (B@x.io): grups. Supported parameters include:")
+    assert checked.problems[1].startswith("t.yml users[1] (B@x.io): unsupported key 'grups'; the keys are ")
+    assert "Supported parameters" not in checked.problems[1] and not checked.problems[1].endswith(".")
     assert "c@x.io is named twice: netbird_onboarding_users[0] and t.yml users[2]; name each user once" in checked.problems
     assert "bot is named twice: netbird_onboarding_service_users[0] and t.yml service_users[0]; name each user once" in checked.problems
     assert "t.yml approve[0] 'bob' is not an email address" in checked.problems
