@@ -322,7 +322,9 @@ def test_team_file(ansible, emulator):
     assert emulator.writes() == 0 and read_result(ansible)["created"] == []
 
     bad = {
-        "bad-email.csv": (u"email,name\nok@example.com,Ok\nnot-an-email,Bad\n", "bad-email.csv line 3.email 'not-an-email' is not an email address"),
+        "bad-email.csv": (u"email,name\nok@example.com,Ok\nnot-an-email,Bad\n", "bad-email.csv line 3: email 'not-an-email' is not an email address"),
+        # an unclosed quote would swallow the rows below it into one name
+        "unclosed.csv": (u'email,name\nok@example.com,"Ok\nb@example.com,B\n', "unclosed.csv line 2: unexpected end of data"),
         "no-email.csv": (u"name,role\nA,user\n", "bad-email.csv line 1: the header has no email column".replace("bad-email", "no-email")),
         "bad-role.yml": (u"users:\n  - {email: ok@example.com, name: Ok}\n  - {email: r@example.com, name: R, role: boss}\n",
                          "bad-role.yml users[1] (r@example.com): value of role must be one of"),
