@@ -72,7 +72,7 @@ class ActionModule(ActionBase):
             try:
                 team_file = read_team_file(self._team_file_path(args["team_file"]), args["team_file"], display.warning)
             except TeamFileError as exc:
-                result.update(failed=True, onboarding_failed=True, msg="%s: %s; nothing was written" % (TEAM_FILE, exc))
+                result.update(failed=True, onboarding_failed=True, msg="%s: %s; nothing was changed" % (TEAM_FILE, exc))
                 return result
         team = Team(lists["users"], lists["service_users"], args["approve"], args["reject"], team_file)
         connection = dict((key, args[key]) for key in CONNECTION if args[key] is not None)

@@ -131,10 +131,13 @@ class ApprovalKind(Kind):
             return []
         if not user.get("pending_approval"):
             if spec.reject:
+                who = user.get("email") or user.get("name")
+                # named once: "email a@x.io", or "user_id u1 (a@x.io)"
+                named = "%s (%s)" % (what, who) if who and (user_id or str(who).lower() != str(email or "").strip().lower()) else what
                 raise NetBirdInputError(
-                    "%s (%s) is not pending approval (status %s): rejecting would delete an active user, so nothing was deleted; "
+                    "%s is not pending approval (status %s): rejecting would delete an active user, so nothing was deleted; "
                     "use netbird_ops.netbird.netbird_user with state: absent to delete it"
-                    % (what, user.get("email") or user.get("name"), user.get("status")))
+                    % (named, user.get("status")))
             return []
         return [user]
 

@@ -9,6 +9,7 @@ Private to netbird_ops.netbird; not a public API."""
 
 from __future__ import annotations
 
+import difflib
 import re
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
@@ -140,10 +141,31 @@ class GroupResolver:
                 raise NetBirdInputError("%s: the %r group cannot be assigned to users (every user is in it implicitly)" % (option, ALL_GROUP_NAME))
             result.add(group.get("id"))
         if unknown:
-            hint = "" if self.create_groups or any(looks_like_group_id(u) for u in unknown) else "; set create_groups: true to create it"
-            raise NetBirdInputError("%s: unknown group%s %s (no group has that name or ID)%s"
-                                    % (option, "s" if len(unknown) > 1 else "", ", ".join(repr(u) for u in unknown), hint))
+            guesses = self._close_names(unknown, names_index)
+            hint = "" if self.create_groups or any(looks_like_group_id(u) for u in unknown) else (
+                "; %sset create_groups: true to create it" % ("or " if guesses else ""))
+            raise NetBirdInputError("%s: unknown group%s %s (no group has that name or ID%s)%s"
+                                    % (option, "s" if len(unknown) > 1 else "", ", ".join(repr(u) for u in unknown), guesses, hint))
         return sorted(result)
+
+    @staticmethod
+    def _close_names(unknown: Sequence[str], names_index: Dict[Any, List[Group]]) -> str:
+        """``; did you mean 'developers'?`` for a typo of an existing group's name (``'x' for 'y'`` for several), or ''."""
+        names = sorted(name for name in names_index if isinstance(name, str) and name != ALL_GROUP_NAME)
+        guesses = []
+        for value in unknown:
+            close = difflib.get_close_matches(value, names, n=1) or difflib.get_close_matches(value.lower(), names, n=1)
+            if not close:
+                # an abbreviation: 'devs' or 'dev' for the one group whose name starts with it
+                stem = value.lower().rstrip("s")
+                close = [name for name in names if len(stem) >= 3 and name.lower().startswith(stem)]
+            if len(close) == 1:
+                guesses.append((value, close[0]))
+        if not guesses:
+            return ""
+        if len(unknown) == 1:
+            return "; did you mean %r?" % guesses[0][1]
+        return "; did you mean %s?" % ", ".join("%r for %r" % (close, value) for value, close in guesses)
 
     def _plan_group(self, name: str) -> Group:
         """A group the runner will make (``prerequisites``); until then a stand-in in the list (so names and diffs show it)."""

@@ -12,6 +12,7 @@ The action plugin ``netbird_onboarding`` (which the role wraps) calls ``Onboardi
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import os
 import re
@@ -300,6 +301,19 @@ def _plain(entry: Mapping[str, Any], spec: Mapping[str, Mapping[str, Any]]) -> b
     return all(entry.get(key) is not None for key, option in spec.items() if option.get("required"))
 
 
+_UNSUPPORTED = re.compile(r"^(?P<keys>.*)\. Supported parameters include: (?P<supported>.*?)\.?$")
+
+
+def _unsupported(message: str) -> str:
+    """The argument spec's ``colour. Supported parameters include: a, b.`` as a sentence about a team entry."""
+    match = _UNSUPPORTED.match(message)
+    if not match:
+        return message
+    keys = [key.strip() for key in match.group("keys").split(",")]
+    return "unsupported key%s %s; the keys are %s" % ("s" if len(keys) > 1 else "", ", ".join(repr(key) for key in keys),
+                                                       match.group("supported"))
+
+
 def check_entry(entry: Entry, variable: str,
                 validators: Optional[Dict[str, ArgumentSpecValidator]] = None) -> Tuple[Optional[Entry], Optional[str]]:
     """(the entry as the modules take it, None) or (None, the argument spec's messages joined): the role's rules for
@@ -315,7 +329,7 @@ def check_entry(entry: Entry, variable: str,
         validator = validators[variable]
     result = validator.validate(entry)
     if result.error_messages:
-        return None, "; ".join(result.error_messages)
+        return None, "; ".join(_unsupported(message) for message in result.error_messages)
     checked = result.validated_parameters
     return dict((key, checked[key]) for key in entry if checked.get(key) is not None), None
 
@@ -335,6 +349,10 @@ class Member:
     def label(self) -> str:
         return "%s (%s)" % (self.where, self.who) if self.who else self.where
 
+    def field(self, key: str) -> str:
+        """How a message names one key of the entry: ``netbird_onboarding_users[3].email``, ``team.csv line 4: email``."""
+        return "%s.%s" % (self.where, key) if self.where.endswith("]") else "%s: %s" % (self.where, key)
+
 
 def _bool_cell(text: str) -> Optional[bool]:
     lowered = text.lower()
@@ -350,7 +368,10 @@ def read_csv(path: str, shown: str, warn: Callable[[str], Any]) -> TeamFile:
     users: List[Member] = []
     service_users: List[Member] = []
     with open(path, encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle)
+        # strict: a stray quote is an error, not data; a quoted value that runs past its line (an unclosed quote
+        # would swallow the rows after it into one value) is refused below
+        reader = csv.reader(handle, strict=True)
+        start = 0  # the last line of the row read before
         try:
             header = next(reader, None)
             if header is None:
@@ -365,8 +386,12 @@ def read_csv(path: str, shown: str, warn: Callable[[str], Any]) -> TeamFile:
             if unknown:
                 warn("%s: ignored the column(s) %s; the columns a team file takes are %s"
                      % (shown, ", ".join(repr(name) for name in unknown), ", ".join(CSV_KEYS)))
+            start = reader.line_num
             for row in reader:
-                line = reader.line_num
+                line, start = start + 1, reader.line_num
+                if line != reader.line_num:
+                    raise TeamFileError("%s line %d: a quoted value runs over %d lines (an unclosed quote?); a value "
+                                        "cannot hold a line break" % (shown, line, reader.line_num - line + 1))
                 if not any(cell.strip() for cell in row):
                     continue
                 if len(row) > len(keys):
@@ -393,7 +418,8 @@ def read_csv(path: str, shown: str, warn: Callable[[str], Any]) -> TeamFile:
                 else:
                     users.append(Member(entry, "%s line %d" % (shown, line), entry.get("email")))
         except csv.Error as exc:
-            raise TeamFileError("%s line %d: %s" % (shown, reader.line_num, exc)) from exc
+            # an unclosed quote at the end of the file: csv says "unexpected end of data" at the last line
+            raise TeamFileError("%s line %d: %s (an unclosed or stray quote?)" % (shown, start + 1, exc)) from exc
         except UnicodeDecodeError as exc:
             raise TeamFileError("%s is not UTF-8 text: %s" % (shown, exc)) from exc
     return {"users": users, "service_users": service_users, "approve": [], "reject": []}
@@ -462,10 +488,18 @@ def relabel(text: str, key: str, members: Sequence[Member]) -> str:
     person wrote them: the role variable and index, or the team file and line."""
     pattern = re.compile(r"(?<![\w.\]])%s\[(\d+)\](?: \([^()]*\))?" % key)
 
+    labels = set()
+
     def name(match: re.Match) -> str:
         index = int(match.group(1))
-        return members[index].label if index < len(members) else match.group(0)
+        if index >= len(members):
+            return match.group(0)
+        labels.add(members[index].label)
+        return members[index].label
     text = pattern.sub(name, text)
+    for label in labels:
+        # "users[0] (b@x.io): users[0].role owner ..." names the entry once: "LABEL: role owner ..."
+        text = text.replace("%s: %s." % (label, label), "%s: " % label)
     # the options the role sets from its own variables
     text = text.replace("to users or protect", "to %s or netbird_onboarding_protect" % USERS)
     return re.sub(r"(?<![\w.])(create_groups|max_offboard)\b", r"netbird_onboarding_\1", text)
@@ -510,7 +544,7 @@ class Team:
         seen: Dict[Any, Member] = {}
         for member in self.users:
             email = member.entry.get("email")
-            problem = email_problem("%s.email" % member.where, email)
+            problem = email_problem(member.field("email"), email)
             if problem:
                 self.problems.append(problem)
                 continue
@@ -567,6 +601,32 @@ class Team:
         return entries, members
 
 
+def message_text(item: Any) -> str:
+    """The text of a module's warning or deprecation: a str (ansible-core before 2.19), a dict with ``msg`` (a
+    deprecation before 2.19), or a WarningSummary / DeprecationSummary of ansible-core 2.19 (its ``event.msg``) --
+    never the object's repr."""
+    msg = getattr(getattr(item, "event", None), "msg", None)
+    if isinstance(msg, str):
+        return msg
+    if isinstance(item, dict) and item.get("msg") is not None:
+        return str(item["msg"])
+    return str(item)
+
+
+def relabelled_deprecation(item: Any, text: str) -> Any:
+    """A module's deprecation with its text replaced, in the shape it came (a dict, or 2.19's DeprecationSummary,
+    whose version, date and deprecator are kept), for the task result's ``deprecations``."""
+    if isinstance(item, dict):
+        return dict(item, msg=text)
+    event = getattr(item, "event", None)
+    if event is not None and dataclasses.is_dataclass(item) and dataclasses.is_dataclass(event):
+        try:
+            return dataclasses.replace(item, event=dataclasses.replace(event, msg=text))
+        except (TypeError, ValueError):
+            pass
+    return {"msg": text}
+
+
 def _diffs(result: Mapping[str, Any]) -> List[Any]:
     diff = result.get("diff")
     if isinstance(diff, list):
@@ -601,6 +661,7 @@ class Onboarding:
         self.failures: List[str] = []
         self.diffs: List[Any] = []
         self.warnings: List[str] = []
+        self.deprecations: List[Any] = []
         self.stopped = False
 
     def _step(self, step: str, module: str, args: Entry, key: str, members: Sequence[Member]) -> List[Entry]:
@@ -609,11 +670,15 @@ class Onboarding:
         result = self.call(module, args)
         self.results[step] = result
         self.diffs.extend(_diffs(result))
-        self.warnings.extend(relabel(str(warning), key, members) for warning in result.get("warnings") or [])
+        self.warnings.extend(relabel(message_text(warning), key, members) for warning in result.get("warnings") or [])
+        self.deprecations.extend(relabelled_deprecation(item, relabel(message_text(item), key, members))
+                                 for item in result.get("deprecations") or [])
         if not result.get("failed"):
             return []
         entries = [entry for entry in result.get(key) or [] if isinstance(entry, dict) and entry.get("failed")]
         text = str(result.get("msg") or "failed").strip().splitlines()[0] if result.get("msg") else "failed"
+        # the module's own "nothing had been changed yet" is about its step only; the run's end says what was done in all
+        text = text.replace("; nothing had been changed yet", "")
         self.failures.append(relabel(text, key, members))
         if not entries or self.fail_fast:
             self.stopped = True
@@ -657,10 +722,12 @@ class Onboarding:
             out["diff"] = self.diffs
         if self.warnings:
             out["warnings"] = self.warnings
+        if self.deprecations:
+            out["deprecations"] = self.deprecations
         if self.failures:
             text = "; ".join(self.failures)
             if before_any_write:
-                text += "; nothing was written"
+                text += "; nothing was changed"
             else:
                 counted = ("created", "updated", "removed", "offboarded", "invited", "approved", "rejected")
                 done = ["%s %d" % (key, len(summary[key])) for key in counted if summary[key]]

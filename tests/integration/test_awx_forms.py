@@ -200,6 +200,7 @@ def test_onboard_person_form(marked_emulator, vault, collections_path, tmp_path)
     typo = controller.launch("onboard_person.yml", carol)
     assert typo.status == "failed"
     assert "person_groups: unknown group 'devs'" in typo.stdout and "never creates groups" in typo.stdout, typo.stdout
+    assert "did you mean 'developers'?). Nothing was changed." in typo.stdout, typo.stdout
     assert "create_groups" not in typo.stdout
     assert emu.writes() == 0 and emu.user(email="carol@example.com") is None
     assert sorted(group["name"] for group in emu.state()["groups"]) == group_names

@@ -139,7 +139,7 @@ ROLE_CASES = [
     ("role: users not a list", {"netbird_onboarding_users": "a@x.io"}, "netbird_onboarding_users"),
     ("role: unknown key in a user", {"netbird_onboarding_users": [{"email": "a@x.io", "name": "A", "grups": ["dev"]}]}, "grups"),
     ("role: owner on create", {"netbird_onboarding_users": [{"email": "a@x.io", "name": "A", "role": "owner"}]},
-     "netbird_onboarding_users[0] (a@x.io).role owner cannot be given when creating"),
+     "netbird_onboarding_users[0] (a@x.io): role owner cannot be given when creating"),
     ("role: unknown group", {"netbird_onboarding_users": [{"email": "a@x.io", "name": "A"}, {"email": "b@x.io", "name": "B", "auto_groups": ["nope"]}]},
      "netbird_onboarding_users[1] (b@x.io).auto_groups: unknown group 'nope'"),
     ("role: bad approve email", {"netbird_onboarding_users": [{"email": "a@x.io", "name": "A"}], "netbird_onboarding_approve": ["p@x.io", "bob"]},

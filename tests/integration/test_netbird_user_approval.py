@@ -65,6 +65,8 @@ def test_rejecting_an_active_user_fails_and_deletes_nothing(ansible, emulator):
     run, res = run_task(ansible, {"email": "active@example.com", "state": "rejected"})
     assert res["failed"], run.output
     assert "is not pending approval" in res["msg"] and "nothing was deleted" in res["msg"]
+    # the user is named once
+    assert res["msg"].startswith("email active@example.com is not pending approval (status active)"), res["msg"]
     assert emulator.writes() == 0 and emulator.user(email="active@example.com") is not None
 
 

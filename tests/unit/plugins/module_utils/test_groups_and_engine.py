@@ -88,6 +88,20 @@ def test_unknown_group_names_error_names_the_option():
         GroupResolver(make_client()).to_ids(["dev", "nope", "nada"], option="users[1].auto_groups")
 
 
+@pytest.mark.parametrize("given, message", [
+    # a typo leads with the existing name it is close to, create_groups comes second
+    (["Opps"], "unknown group 'Opps' (no group has that name or ID; did you mean 'ops'?); or set create_groups: true to create it"),
+    (["devs"], "unknown group 'devs' (no group has that name or ID; did you mean 'dev'?); or set create_groups: true"),
+    (["opz", "dve"], "unknown groups 'opz', 'dve' (no group has that name or ID; did you mean 'ops' for 'opz', 'dev' for 'dve'?)"),
+    # nothing close: no guess
+    (["nope"], "unknown group 'nope' (no group has that name or ID); set create_groups: true to create it"),
+])
+def test_unknown_group_suggests_a_close_name(given, message):
+    with pytest.raises(NetBirdInputError) as caught:
+        GroupResolver(make_client()).to_ids(given, option="auto_groups")
+    assert message in str(caught.value)
+
+
 def test_ambiguous_group_name_lists_candidates():
     with pytest.raises(NetBirdInputError, match="ambiguous.*%s.*%s" % (G_DUP1, G_DUP2)):
         GroupResolver(make_client()).to_ids(["sso"])

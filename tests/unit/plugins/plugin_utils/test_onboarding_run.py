@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any, Optional
+
 import pytest
 
 from ansible_collections.netbird_ops.netbird.plugins.plugin_utils._onboarding import (
@@ -28,6 +31,9 @@ class Calls:
 
 def test_relabel_names_the_role_variable_and_entry():
     members = [Member({}, "netbird_onboarding_users[0]", "a@x.io"), Member({}, "team.csv line 3", "b@x.io")]
+    # the module's "users[0] (b@x.io): users[0].role ..." names the entry once
+    assert relabel("users[0] (a@x.io): users[0].role owner cannot be given when creating a user", "users", members) == (
+        "netbird_onboarding_users[0] (a@x.io): role owner cannot be given when creating a user")
     assert relabel("users[1].auto_groups: unknown group 'x'; set create_groups: true", "users", members) == (
         "team.csv line 3 (b@x.io).auto_groups: unknown group 'x'; set netbird_onboarding_create_groups: true")
     assert relabel("users[0] (a@x.io): POST /api/users failed with HTTP 500", "users", members) == (
@@ -45,7 +51,7 @@ def test_problems_stop_the_run_before_any_call():
     team = Team(users=[{"email": "a@x.io", "name": "A"}, {"email": "A@X.io"}, {"email": "bob"}])
     result = Onboarding(team, calls).run()
     assert calls.calls == []
-    assert result["onboarding_failed"] and result["msg"].endswith("nothing was written")
+    assert result["onboarding_failed"] and result["msg"].endswith("nothing was changed")
     assert "A@X.io is named twice: netbird_onboarding_users[0] and netbird_onboarding_users[1]" in result["msg"]
     assert "netbird_onboarding_users[2].email 'bob' is not an email address" in result["msg"]
 
@@ -89,6 +95,23 @@ def test_fail_fast_and_whole_step_failures_stop_the_run():
                              "not attempted: the rejections")
 
 
+def test_a_step_failure_does_not_say_nothing_changed_when_a_later_step_did():
+    calls = Calls({"netbird_user": {"failed": True, "users": [{"failed": True, "email": "a@x.io"}],
+                                    "msg": "users[0] (a@x.io): POST /api/users failed with HTTP 500; nothing had been changed yet"},
+                   "netbird_user_approval": {"changed": True, "users": [{"email": "p@x.io", "changed": True}]}})
+    result = Onboarding(Team(users=[{"email": "a@x.io", "name": "A"}], approve=["p@x.io"]), calls).run()
+    assert "nothing had been changed yet" not in result["msg"] and "nothing was changed" not in result["msg"], result["msg"]
+    assert result["msg"].startswith("netbird_onboarding_users[0] (a@x.io): POST /api/users failed with HTTP 500; done in all: ")
+
+
+def test_a_team_file_entry_names_its_key_after_the_line():
+    team = Team(team_file={"users": [Member({"email": "not-an-email", "name": "N"}, "team.csv line 4", "not-an-email")],
+                           "service_users": [], "approve": [], "reject": []})
+    assert team.problems and team.problems[0].startswith("team.csv line 4: email 'not-an-email'"), team.problems
+    team = Team(users=[{"email": "not-an-email", "name": "N"}])
+    assert team.problems[0].startswith("netbird_onboarding_users[0].email 'not-an-email'"), team.problems
+
+
 def test_check_diffs_and_warnings_are_passed_on():
     calls = Calls({"netbird_user": {"changed": True, "diff": [{"before": {}, "after": {"role": "admin"}}],
                                     "warnings": ["users[0] (a@x.io): something"]}})
@@ -98,6 +121,43 @@ def test_check_diffs_and_warnings_are_passed_on():
     assert not result["onboarding_failed"] and "msg" not in result
 
 
+class _SummaryShapes:
+    """ansible-core 2.19's message classes as they look to the role (frozen dataclasses, the text in event.msg)."""
+
+    @dataclasses.dataclass(frozen=True)
+    class Event:
+        msg: str
+
+    @dataclasses.dataclass(frozen=True)
+    class WarningSummary:
+        event: Any
+
+    @dataclasses.dataclass(frozen=True)
+    class DeprecationSummary:
+        event: Any
+        version: Optional[str] = None
+
+
+def test_warnings_and_deprecations_pass_on_their_text_not_a_repr():
+    """ansible-core 2.19 returns a module's warnings as WarningSummary objects and its deprecations as
+    DeprecationSummary (before: strings and dicts): the role passes on the message, relabelled, never the repr."""
+    try:
+        from ansible.module_utils._internal import _messages as messages
+    except ImportError:  # ansible-core before 2.19: the same shapes
+        messages = _SummaryShapes
+    warning = messages.WarningSummary(event=messages.Event(msg="users[0] (a@x.io) will be deleted together with its 2 peers"))
+    deprecation = messages.DeprecationSummary(event=messages.Event(msg="users[0] (a@x.io): old key"), version="3.0.0")
+    calls = Calls({"netbird_user": {"changed": True, "warnings": [warning, "users[0] (a@x.io): plain"],
+                                    "deprecations": [deprecation, {"msg": "users[0] (a@x.io): as a dict", "version": "3.0.0"}]}})
+    result = Onboarding(Team(users=[{"email": "a@x.io", "name": "A"}]), calls).run()
+    assert result["warnings"] == ["netbird_onboarding_users[0] (a@x.io) will be deleted together with its 2 peers",
+                                  "netbird_onboarding_users[0] (a@x.io): plain"]
+    first, second = result["deprecations"]
+    assert isinstance(first, messages.DeprecationSummary) and first.version == "3.0.0"
+    assert first.event.msg == "netbird_onboarding_users[0] (a@x.io): old key"
+    assert second == {"msg": "netbird_onboarding_users[0] (a@x.io): as a dict", "version": "3.0.0"}
+
+
 # -- team files ------------------------------------------------------------------------------------------------------
 
 CSV = (u"\ufeffEmail,Name,role,auto_groups,Department,service_user,blocked\n"
@@ -105,7 +165,7 @@ CSV = (u"\ufeffEmail,Name,role,auto_groups,Department,service_user,blocked\n"
        u"li@example.com,李雷,,,Sales,false,no\n"
        u"\n"
        u",\"{{ lookup('pipe', 'id') }}\",user,ci,,true,\n"
-       u"\"multi@example.com\",\"Multi, Line\nName\",user, developers ; ,,,true\n")
+       u"\"multi@example.com\",\"Multi, Name\",user, developers ; ,,,true\n")
 
 
 def _write(tmp_path, name, text):
@@ -120,7 +180,7 @@ def test_csv_rows_become_users_and_service_users(tmp_path):
     assert [(m.where, m.entry) for m in team["users"]] == [
         ("team.csv line 2", {"email": "zoe@example.com", "name": u"Zoë Ångström", "role": "admin", "auto_groups": ["developers", "ops"]}),
         ("team.csv line 3", {"email": "li@example.com", "name": u"李雷", "blocked": False}),
-        ("team.csv line 7", {"email": "multi@example.com", "name": "Multi, Line\nName", "role": "user", "auto_groups": ["developers"],
+        ("team.csv line 6", {"email": "multi@example.com", "name": "Multi, Name", "role": "user", "auto_groups": ["developers"],
                              "blocked": True}),
     ]
     # values are data: a template is kept as written
@@ -140,6 +200,11 @@ def test_csv_rows_become_users_and_service_users(tmp_path):
     ("a.csv", "email,name,service_user\na@x.io,A,maybe\n", "a.csv line 2: service_user must be true or false, got 'maybe'"),
     ("a.csv", "email,name,service_user\na@x.io,bot,true\n", "a.csv line 2: email does not apply to a service user"),
     ("a.csv", "", "a.csv is empty"),
+    # an unclosed quote would swallow the rows after it into one value: refused, naming the line where it opens
+    ("a.csv", 'email,name\na@x.io,"Al\nb@x.io,B\nc@x.io,C\n', "a.csv line 2: unexpected end of data (an unclosed or stray quote?)"),
+    ("a.csv", 'email,name\na@x.io,"Al\nb@x.io,B\nc@x.io,"C"\nd@x.io,D\n', "a.csv line 2: "),
+    ("a.csv", 'email,name\na@x.io,A\nb@x.io,"B\nC"\n', "a.csv line 3: a quoted value runs over 2 lines"),
+    ("a.csv", 'email,name\na@x.io,"A"l\n', "a.csv line 2: ',' expected after '\"' (an unclosed or stray quote?)"),
     ("a.yml", "users:\n  - email: a@x.io\n    name: [unclosed\n", "a.yml line 4: "),
     ("a.json", '{"users": [\n{"email": "a@x.io",}\n]}', "a.json line 2: "),
     ("a.yml", "users: []\ngroups: []\n", "a.yml: unknown key(s) groups; a team file has users, service_users, approve, reject"),
@@ -160,7 +225,8 @@ def test_file_entries_follow_the_role_rules_and_join_the_variables(tmp_path):
     team = read_team_file(_write(tmp_path, "t.yml", text), "t.yml", None)
     checked = Team(users=[{"email": "c@X.io", "name": "C"}], service_users=[{"name": "bot"}], team_file=team)
     assert checked.problems[0].startswith("t.yml users[0] (a@x.io): value of role must be one of: admin, user,")
-    assert checked.problems[1].startswith("t.yml users[1] (B@x.io): grups. Supported parameters include:")
+    assert checked.problems[1].startswith("t.yml users[1] (B@x.io): unsupported key 'grups'; the keys are ")
+    assert "Supported parameters" not in checked.problems[1] and not checked.problems[1].endswith(".")
     assert "c@x.io is named twice: netbird_onboarding_users[0] and t.yml users[2]; name each user once" in checked.problems
     assert "bot is named twice: netbird_onboarding_service_users[0] and t.yml service_users[0]; name each user once" in checked.problems
     assert "t.yml approve[0] 'bob' is not an email address" in checked.problems
