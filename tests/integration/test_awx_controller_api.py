@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import yaml
 
 from nb_awx import load_credential_type
 from nb_testlib import REPO
@@ -232,7 +233,8 @@ def run_job_templates(ansible, controller, **extra_vars):
 
 
 def test_job_templates_with_surveys_then_no_change_then_repair(ansible, controller):
-    run = run_job_templates(ansible, controller)
+    handover = {"person_handover_tasks": "handover/vault_kv.yml"}
+    run = run_job_templates(ansible, controller, **handover)
     assert run.rc == 0, run.output
     by_name = {t["name"]: t for t in controller.job_templates.values()}
     assert sorted(by_name) == ["NetBird: offboard a person", "NetBird: onboard a person"]
@@ -243,24 +245,30 @@ def test_job_templates_with_surveys_then_no_change_then_repair(ansible, controll
             "project": 7, "inventory": 8, "execution_environment": 11, "playbook": playbook, "survey_enabled": True, "job_type": "run"}
         assert controller.jt_credentials[template["id"]] == [9]
         assert controller.surveys[template["id"]] == load_survey(survey)
+    # the onboarding template carries the handover as an extra variable; the offboarding one has none
+    assert yaml.safe_load(by_name["NetBird: onboard a person"]["extra_vars"]) == handover
+    assert by_name["NetBird: offboard a person"]["extra_vars"] == ""
     assert sorted(controller.writes()) == sorted([("POST", JT)] * 2 + [("POST", JT + "%d/credentials/" % i) for i in (100, 101)]
                                                  + [("POST", JT + "%d/survey_spec/" % i) for i in (100, 101)])
     assert TOKEN not in run.output
 
     controller.requests.clear()
-    run = run_job_templates(ansible, controller)
+    run = run_job_templates(ansible, controller, **handover)
     assert run.rc == 0 and run.recap()["changed"] == 0, run.output
     assert controller.writes() == []
 
-    # edited in the controller: another playbook, the survey's role question removed, the credential detached
+    # edited in the controller: another playbook, the survey's role question removed, the credential detached, the
+    # handover replaced by another extra variable (JSON text, as the API also takes it)
     onboard = by_name["NetBird: onboard a person"]
     onboard["playbook"] = "examples/onboard.yml"
+    onboard["extra_vars"] = '{"vault_mount": "kv"}'
     controller.surveys[onboard["id"]]["spec"].pop(2)
     controller.jt_credentials[onboard["id"]] = []
-    run = run_job_templates(ansible, controller)
+    run = run_job_templates(ansible, controller, **handover)
     assert run.rc == 0 and run.recap()["changed"] == 3, run.output
     assert sorted(controller.writes()) == [("PATCH", JT + "100/"), ("POST", JT + "100/credentials/"), ("POST", JT + "100/survey_spec/")]
     assert onboard["playbook"] == "examples/awx/onboard_person.yml"
+    assert yaml.safe_load(onboard["extra_vars"]) == dict(handover, vault_mount="kv")  # the other variable is kept
     assert controller.surveys[onboard["id"]] == load_survey("onboard_person.json")
 
 

@@ -162,7 +162,8 @@ def groups_of(emu, email):
 
 def test_onboard_person_form(marked_emulator, vault, collections_path, tmp_path):
     emu = marked_emulator
-    assert survey_variables("onboard_person.json") == {"person_email", "person_name", "person_role", "person_groups"}
+    assert survey_variables("onboard_person.json") == {"person_email", "person_name", "person_role", "person_change_role",
+                                                       "person_groups"}
     controller = Controller(str(tmp_path), emu, collections_path, {"VAULT_ADDR": vault.url, "VAULT_TOKEN": VAULT_TOKEN})
     group_names = sorted(group["name"] for group in emu.state()["groups"])
     alice = {"person_email": "alice@example.com", "person_name": "Alice Engineer", "person_role": "user",
@@ -177,22 +178,35 @@ def test_onboard_person_form(marked_emulator, vault, collections_path, tmp_path)
     handed_over = vault.secrets["netbird/onboarding/alice@example.com"]
     assert handed_over["one_time_password"].startswith(MARK) and handed_over["name"] == "Alice Engineer"
 
-    # the same answers again: no change, nothing handed over again
+    # the same answers again, but the form's role admin without person_change_role: Alice keeps her role (the
+    # survey's role is for new people), no change, nothing handed over again
     vault.secrets.clear()
     emu.reset_counters()
-    second = controller.launch("onboard_person.yml", alice)
+    second = controller.launch("onboard_person.yml", dict(alice, person_role="admin"))
     assert second.status == "successful", second.stdout
     assert second.changed() == {} and emu.writes() == 0 and vault.secrets == {}, second.stdout
+    assert emu.user(email="alice@example.com")["role"] == "user"
+    assert "user (kept: the form asked for admin; set person_change_role to yes to change it)" in second.stdout, second.stdout
 
-    # a text answer "developers, ops", a role in capitals, and no handover set up: the person is created, the job
-    # fails saying where the password did not go, and the password is not shown
+    # a text answer "developers, ops", a role in capitals, and no handover set up: the embedded IdP would return a
+    # one-time password with nowhere to go, so the job stops before anything is written
     bob = {"person_email": "bob@example.com", "person_name": "Bob Admin", "person_role": "Admin",
            "person_groups": "developers, ops"}
     third = controller.launch("onboard_person.yml", bob)
     assert third.status == "failed"
-    assert "person_handover_tasks is not set, so the password was not handed over" in third.stdout, third.stdout
-    assert emu.user(email="bob@example.com")["role"] == "admin"
-    assert groups_of(emu, "bob@example.com") == ["developers", "ops"]
+    assert ("bob@example.com would be created with a one-time password (this server uses NetBird's embedded identity "
+            "provider), but person_handover_tasks is not set. Nothing was changed.") in third.stdout, third.stdout
+    assert emu.writes() == 0 and emu.user(email="bob@example.com") is None
+
+    # an existing person's role changes only when the form asks for it; the job's diff shows the change
+    erin = {"person_email": "erin@example.com", "person_role": "network_admin", "person_change_role": "yes",
+            "person_groups": ["developers"]}
+    fourth = controller.launch("onboard_person.yml", erin)
+    assert fourth.status == "successful", fourth.stdout
+    assert emu.user(email="erin@example.com")["role"] == "network_admin"
+    assert groups_of(emu, "erin@example.com") == ["developers", "ops"]
+    assert '-    "role": "user"' in fourth.stdout and '+    "role": "network_admin"' in fourth.stdout, fourth.stdout
+    assert "network_admin (was user)" in fourth.stdout
 
     # a typo in a group: fails before any write, names the answer, creates neither a group nor the person
     emu.reset_counters()
@@ -205,9 +219,37 @@ def test_onboard_person_form(marked_emulator, vault, collections_path, tmp_path)
     assert emu.writes() == 0 and emu.user(email="carol@example.com") is None
     assert sorted(group["name"] for group in emu.state()["groups"]) == group_names
 
-    for job in (first, second, third, typo):
+    for job in (first, second, third, fourth, typo):
         assert MARK not in job.recorded_text()
         assert VAULT_TOKEN not in job.recorded_text()
+
+
+def test_onboard_person_form_checks_before_writing(collections_path, tmp_path):
+    """A server with an external IdP returns no one-time password: no handover is needed there. A handover that is
+    set but cannot work (no Vault settings) fails before the person is created."""
+    emu = Emulator.start("--idp", "external", "--secret-marker", MARK)
+    try:
+        emu.seed(groups=[{"name": "developers"}])
+        controller = Controller(str(tmp_path), emu, collections_path)
+        ivan = {"person_email": "ivan@example.com", "person_name": "Ivan", "person_groups": ["developers"]}
+
+        emu.reset_counters()
+        broken = controller.launch("onboard_person.yml", dict(ivan, person_handover_tasks="handover/vault_kv.yml"))
+        assert broken.status == "failed"
+        assert ("person_handover_tasks (handover/vault_kv.yml): its check 'Check that VAULT_ADDR and VAULT_TOKEN are set' "
+                "failed: VAULT_ADDR and VAULT_TOKEN must be set") in broken.stdout, broken.stdout
+        assert "Nothing was changed." in broken.stdout
+        assert emu.writes() == 0 and emu.user(email="ivan@example.com") is None
+
+        invited = controller.launch("onboard_person.yml", ivan)
+        assert invited.status == "successful", invited.stdout
+        assert emu.user(email="ivan@example.com")["status"] == "invited"
+        assert groups_of(emu, "ivan@example.com") == ["developers"]
+        assert '"one_time_password": "none"' in invited.stdout
+        for job in (broken, invited):
+            assert MARK not in job.recorded_text()
+    finally:
+        emu.stop()
 
 
 def test_offboard_person_form(marked_emulator, collections_path, tmp_path):

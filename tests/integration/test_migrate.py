@@ -9,7 +9,9 @@ and the tokens stay behind; a name that looks like a template arrives as written
 
 from __future__ import annotations
 
+import glob
 import os
+import subprocess
 
 import pytest
 import yaml
@@ -59,14 +61,35 @@ def view(emu):
                 for u in state["users"] if u["role"] != "owner")
 
 
+def git_status():
+    return subprocess.run(["git", "status", "--porcelain", "--ignored", "examples"], cwd=REPO, capture_output=True, text=True,
+                          check=False).stdout
+
+
 def test_round_trip(ansible, emulator, target, tmp_path):
     emulator.seed(**SOURCE)
     team_file = str(tmp_path / "team.yml")
     extra = {"source_api_url": emulator.url, "source_api_token": emulator.token,
              "target_api_url": target.url, "target_api_token": target.token, "team_file": team_file}
-    run = ansible.playbook(playbook=PLAYBOOK, extra_vars=extra, env={"NETBIRD_API_URL": None, "NETBIRD_API_TOKEN": None})
+    # the system's temporary directory, where the run's private directory goes
+    env = {"NETBIRD_API_URL": None, "NETBIRD_API_TOKEN": None, "TMPDIR": str(tmp_path / "tmp")}
+    os.makedirs(env["TMPDIR"])
+    examples_before = git_status()
+    run = ansible.playbook(playbook=PLAYBOOK, extra_vars=extra, env=env)
     assert run.rc == 0, run.output
     assert emulator.writes() == 0  # the source is only read
+
+    # the one-time passwords of the users created on the target: in a 0600 file of the run's private directory
+    # (outside the project), named in the output, and nowhere in the output itself
+    (passwords_file,) = glob.glob(str(tmp_path / "tmp" / "netbird-migrate-*" / "one-time-passwords.yml"))
+    assert oct(os.stat(passwords_file).st_mode & 0o777) == "0o600"
+    assert oct(os.stat(os.path.dirname(passwords_file)).st_mode & 0o777) == "0o700"
+    with open(passwords_file, encoding="utf-8") as handle:
+        passwords = yaml.safe_load(handle)
+    assert sorted(passwords) == ["alice@example.com", "bob@example.com", "tpl@example.com"]
+    assert passwords_file in run.output
+    for password in passwords.values():
+        assert password and password not in run.output
 
     # the file: the role's shapes, no owner, no pending user, no token, the template-like name as written
     with open(team_file, encoding="utf-8") as handle:
@@ -87,10 +110,17 @@ def test_round_trip(ansible, emulator, target, tmp_path):
     state = target.state()
     assert set(state["tokens"]) == {state["owner_id"]}  # the owner's own PAT only: no token moved
 
-    # a second run (export and import) changes nothing on the target
+    # a second run (export and import) changes nothing on the target; without team_file, the export goes to a new
+    # private directory of the run, never into the project (not even an ignored file)
     target.reset_counters()
-    run = ansible.playbook(playbook=PLAYBOOK, extra_vars=extra, env={"NETBIRD_API_URL": None, "NETBIRD_API_TOKEN": None})
+    del extra["team_file"]
+    run = ansible.playbook(playbook=PLAYBOOK, extra_vars=extra, env=env)
     assert run.rc == 0, run.output
     assert run.recap()["changed"] == 0, run.output
     assert target.writes() == 0
     assert view(target) == expected
+    exported = [path for path in glob.glob(str(tmp_path / "tmp" / "netbird-migrate-*" / "team.yml"))]
+    assert len(exported) == 1 and exported[0] in run.output, run.output
+    with open(exported[0], encoding="utf-8") as handle:
+        assert yaml.safe_load(handle) == team
+    assert git_status() == examples_before
