@@ -310,8 +310,8 @@ def _unsupported(message: str) -> str:
     if not match:
         return message
     keys = [key.strip() for key in match.group("keys").split(",")]
-    return "unsupported key%s %s; the keys are %s" % ("s" if len(keys) > 1 else "", ", ".join(repr(key) for key in keys),
-                                                       match.group("supported"))
+    plural = "s" if len(keys) > 1 else ""
+    return "unsupported key%s %s; the keys are %s" % (plural, ", ".join(repr(key) for key in keys), match.group("supported"))
 
 
 def check_entry(entry: Entry, variable: str,

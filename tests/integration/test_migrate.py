@@ -119,7 +119,7 @@ def test_round_trip(ansible, emulator, target, tmp_path):
     assert run.recap()["changed"] == 0, run.output
     assert target.writes() == 0
     assert view(target) == expected
-    exported = [path for path in glob.glob(str(tmp_path / "tmp" / "netbird-migrate-*" / "team.yml"))]
+    exported = glob.glob(str(tmp_path / "tmp" / "netbird-migrate-*" / "team.yml"))
     assert len(exported) == 1 and exported[0] in run.output, run.output
     with open(exported[0], encoding="utf-8") as handle:
         assert yaml.safe_load(handle) == team
