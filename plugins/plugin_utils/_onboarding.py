@@ -619,7 +619,9 @@ def relabelled_deprecation(item: Any, text: str) -> Any:
     if isinstance(item, dict):
         return dict(item, msg=text)
     event = getattr(item, "event", None)
-    if event is not None and dataclasses.is_dataclass(item) and dataclasses.is_dataclass(event):
+    # instances only (is_dataclass is also true of the classes themselves)
+    if (event is not None and dataclasses.is_dataclass(item) and not isinstance(item, type)
+            and dataclasses.is_dataclass(event) and not isinstance(event, type)):
         try:
             return dataclasses.replace(item, event=dataclasses.replace(event, msg=text))
         except (TypeError, ValueError):
