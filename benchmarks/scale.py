@@ -180,6 +180,17 @@ class Bench:
     def start_emulator(self, seed_path, *extra):
         return self.testlib.Emulator.start("--seed", seed_path, *extra)
 
+    def _record(self, row, n, scenario, phase, problems, log_path):
+        """Log one measured row (and the run's log when its request counts were wrong), keep it, return it."""
+        if problems:
+            self.failures.append("N=%s %s %s: %s (log: %s)" % (n, scenario, phase, "; ".join(problems), log_path))
+            with open(log_path, encoding="utf-8") as handle:
+                self.log(handle.read()[-4000:])
+        self.log("           %.2f s (%.2f s CPU), %d requests, %d writes, %.0f MiB%s"
+                 % (row["wall"], row["cpu"], row["requests"], row["writes"], row["rss_mib"], "  FAILED" if problems else ""))
+        self.samples.append(row)
+        return row
+
     def run(self, n, scenario, phase, cmd, emu, users, expect_writes, note="", env=None):
         """One measured run; appends a result row."""
         env = dict(self.env, NETBIRD_API_URL=emu.url, NETBIRD_API_TOKEN=emu.token, **(env or {}))
@@ -205,14 +216,7 @@ class Bench:
             expect_writes += rejected_writes  # the emulator counts a write answered 429 as a write request
         if expect_writes is not None and counters["writes"] != expect_writes:
             problems.append("%d write requests, expected %d" % (counters["writes"], expect_writes))
-        if problems:
-            self.failures.append("N=%s %s %s: %s (log: %s)" % (n, scenario, phase, "; ".join(problems), log_path))
-            with open(log_path, encoding="utf-8") as handle:
-                self.log(handle.read()[-4000:])
-        self.log("           %.2f s (%.2f s CPU), %d requests, %d writes, %.0f MiB%s"
-                 % (row["wall"], row["cpu"], row["requests"], row["writes"], row["rss_mib"], "  FAILED" if problems else ""))
-        self.samples.append(row)
-        return row
+        return self._record(row, n, scenario, phase, problems, log_path)
 
     def first_and_rerun(self, n, scenario, cmd, seed_path, users, after=None, emu_args=(), env=None, note=""):
         emu = self.start_emulator(seed_path, *emu_args)
@@ -370,14 +374,7 @@ class Bench:
         wrong = [i for i, c in enumerate(counters) if c["writes"] != writes_each]
         if wrong:
             problems.append("accounts %s: write requests %s, expected %d each" % (wrong, [counters[i]["writes"] for i in wrong], writes_each))
-        if problems:
-            self.failures.append("N=%s %s %s: %s (log: %s)" % (total, scenario, phase, "; ".join(problems), log_path))
-            with open(log_path, encoding="utf-8") as handle:
-                self.log(handle.read()[-4000:])
-        self.log("           %.2f s (%.2f s CPU), %d requests, %d writes, %.0f MiB%s"
-                 % (row["wall"], row["cpu"], row["requests"], row["writes"], row["rss_mib"], "  FAILED" if problems else ""))
-        self.samples.append(row)
-        return row
+        return self._record(row, total, scenario, phase, problems, log_path)
 
     def rate_limited(self, n, limit):
         """A first run against the emulator's per-token limiter (NetBird Cloud: 120:1200); counts the 429 answers."""
