@@ -16,6 +16,8 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import HAS_REQUESTS
+from ansible_collections.netbird_ops.netbird.plugins.plugin_utils._in_process import run_module
 from ansible_collections.netbird_ops.netbird.plugins.plugin_utils._onboarding import (
     TEAM_FILE, Onboarding, Team, TeamFileError, read_team_file)
 
@@ -76,11 +78,16 @@ class ActionModule(ActionBase):
                 return result
         team = Team(lists["users"], lists["service_users"], args["approve"], args["reject"], team_file)
         connection = dict((key, args[key]) for key in CONNECTION if args[key] is not None)
+        in_process = self._in_process()
+        display.vvv("netbird_onboarding: the modules run %s" % ("in this process (connection: local)" if in_process else "as modules"))
 
         def call(module, module_args):
             module_args.update(connection)
-            outcome = self._execute_module(module_name="netbird_ops.netbird." + module, module_args=module_args,
-                                           task_vars=task_vars)
+            if in_process:
+                outcome = run_module(module, module_args, check_mode=bool(self._task.check_mode), diff=bool(self._task.diff))
+            else:
+                outcome = self._execute_module(module_name="netbird_ops.netbird." + module, module_args=module_args,
+                                               task_vars=task_vars)
             outcome.pop("invocation", None)
             return outcome
 
@@ -91,9 +98,18 @@ class ActionModule(ActionBase):
             result.update(run.run())
         finally:
             # the module calls share one temporary directory on the target: removed once, at the end
-            self._remove_tmp_path(self._connection._shell.tmpdir)
+            if self._connection._shell.tmpdir:
+                self._remove_tmp_path(self._connection._shell.tmpdir)
         result["failed"] = result["onboarding_failed"]
         return result
+
+    def _in_process(self):
+        """Whether the modules can run in this process (plugin_utils/_in_process.py) with the result they would have
+        as modules: they would run on the controller anyway (connection local), as this user (no become), in this
+        environment (no task ``environment``), and requests is here."""
+        environment = [entry for entry in self._task.environment or [] if entry]
+        return (HAS_REQUESTS and getattr(self._connection, "transport", None) == "local" and not self._play_context.become
+                and not environment and not self._task.async_val)
 
     def _team_file_path(self, path):
         """Where ansible.builtin.copy would find ``src``: the role's files/, then the play's (an absolute path as it is)."""

@@ -56,6 +56,8 @@ class GroupResolver:
         self.read_error: Optional[NetBirdAPIError] = None
         self._index: Optional[Tuple[Dict[Any, Group], Dict[Any, List[Group]]]] = None
         self._index_of: Optional[List[Group]] = None
+        # to_ids answers by (names or IDs, create) for this group list: a team has few distinct group sets
+        self._memo: Dict[Tuple[Tuple[str, ...], bool], List[str]] = {}
 
     @property
     def loaded(self) -> bool:
@@ -94,6 +96,7 @@ class GroupResolver:
                 by_name.setdefault(group.get("name"), []).append(group)
             self._index = (dict((g.get("id"), g) for g in groups), by_name)
             self._index_of = groups
+            self._memo = {}
         return self._index
 
     def by_id(self) -> Dict[Any, Group]:
@@ -120,8 +123,12 @@ class GroupResolver:
                     % (option, ", ".join(sorted(names)), self.read_error))
             return sorted(set(cleaned))
         ids_index, names_index = self._indexes()
+        key = (tuple(cleaned), create)
+        if key in self._memo:
+            return list(self._memo[key])
         result: Set[Any] = set()
         unknown = []
+        planned = False
         for value in cleaned:
             if value in ids_index:
                 group = ids_index[value]
@@ -134,6 +141,7 @@ class GroupResolver:
                 group = matches[0]
             elif self.create_groups and create and not looks_like_group_id(value):
                 group = self._plan_group(value)
+                planned = True
             else:
                 unknown.append(value)
                 continue
@@ -146,7 +154,10 @@ class GroupResolver:
                 "; %sset create_groups: true to create it" % ("or " if guesses else ""))
             raise NetBirdInputError("%s: unknown group%s %s (no group has that name or ID%s)%s"
                                     % (option, "s" if len(unknown) > 1 else "", ", ".join(repr(u) for u in unknown), guesses, hint))
-        return sorted(result)
+        ids = sorted(result)
+        if not planned:   # a planned group's stand-in is handed out by _plan_group, every time
+            self._memo[key] = ids
+        return list(ids)
 
     @staticmethod
     def _close_names(unknown: Sequence[str], names_index: Dict[Any, List[Group]]) -> str:

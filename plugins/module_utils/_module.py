@@ -46,21 +46,35 @@ def connection_argument_spec():
 CONNECTION_OPTIONS = frozenset(connection_argument_spec())
 
 
+def _secret_options(spec):
+    """(key, option, the same for its suboptions) of each option (aliases included) that is no_log or has a no_log
+    suboption: the only ones the no_log scan needs to look at."""
+    found = []
+    for name, option in spec.items():
+        sub = _secret_options(option["options"]) if option.get("options") else []
+        if option.get("no_log") or sub:
+            found.extend((key, option, sub) for key in [name] + list(option.get("aliases") or []))
+    return found
+
+
+def _collect_secrets(options, params, found):
+    if not isinstance(params, dict):
+        return
+    for key, option, sub in options:
+        value = params.get(key)
+        if value is None:
+            continue
+        if option.get("no_log") and isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            found.add(str(value))
+        if sub:
+            for item in value if isinstance(value, list) else [value]:
+                _collect_secrets(sub, item, found)
+
+
 def _secret_values(spec, params):
     """Values of the no_log options (suboptions included) in ``params``, as Ansible's no_log scan would find them."""
     found: Set[str] = set()
-    if not isinstance(params, dict):
-        return found
-    for name, option in spec.items():
-        for key in [name] + list(option.get("aliases") or []):
-            value = params.get(key)
-            if value is None:
-                continue
-            if option.get("no_log") and isinstance(value, (str, int, float)) and not isinstance(value, bool):
-                found.add(str(value))
-            if option.get("options"):
-                for item in value if isinstance(value, list) else [value]:
-                    found |= _secret_values(option["options"], item)
+    _collect_secrets(_secret_options(spec), params, found)
     return found
 
 
@@ -91,14 +105,16 @@ ECHO_LIMIT = 100
 class NetBirdModule:
     """Wraps AnsibleModule: builds the client, turns every NetBirdError into one clean failure."""
 
-    def __init__(self, argument_spec, token_required=True, **kwargs):
+    def __init__(self, argument_spec, token_required=True, module_class=None, **kwargs):
+        """``module_class``: what takes the place of AnsibleModule (the onboarding action runs a module in its own
+        process with plugin_utils/_in_process.py's ControllerModule); AnsibleModule by default."""
         spec = connection_argument_spec()
         if not token_required:
             # netbird_setup talks to a fresh server before any token exists: api_token is neither required nor sent
             spec["api_token"]["required"] = False
         self.sends_token = token_required
         spec.update(argument_spec)
-        self.module = _AnsibleModule(argument_spec=spec, **kwargs)
+        self.module = (module_class or _AnsibleModule)(argument_spec=spec, **kwargs)
         self.params = self.module.params
         self.check_mode = self.module.check_mode
         self.diff_mode = self.module._diff

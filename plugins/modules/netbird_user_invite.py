@@ -326,9 +326,10 @@ def argument_spec():
     return spec, rules
 
 
-def main():
+def main(module_class=None):
+    """``module_class``: see NetBirdModule (the onboarding action runs this module in its own process)."""
     spec, rules = argument_spec()
-    NetBirdModule(spec, supports_check_mode=True, **rules).run(run_invites)
+    NetBirdModule(spec, supports_check_mode=True, module_class=module_class, **rules).run(run_invites)
 
 
 if __name__ == "__main__":

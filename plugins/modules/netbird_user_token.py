@@ -321,9 +321,10 @@ def argument_spec():
     return batch_argument_spec(token_entry_argument_spec(), "tokens", no_log=False)
 
 
-def main():
+def main(module_class=None):
+    """``module_class``: see NetBirdModule (the onboarding action runs this module in its own process)."""
     spec, rules = argument_spec()
-    NetBirdModule(spec, supports_check_mode=True, **rules).run(run_tokens)
+    NetBirdModule(spec, supports_check_mode=True, module_class=module_class, **rules).run(run_tokens)
 
 
 if __name__ == "__main__":

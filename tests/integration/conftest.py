@@ -131,14 +131,17 @@ class Ansible:
             return [json.loads(line) for line in handle if line.strip()]
 
     def playbook(self, tasks=None, playbook=None, check=False, diff=False, verbosity=0, env=None, token=None, url=None,
-                 extra_vars=None, play_vars=None, module_defaults=None, args=None):
-        """Run a playbook made of ``tasks`` (list of dicts), or an existing ``playbook`` file."""
+                 extra_vars=None, play_vars=None, module_defaults=None, args=None, play_environment=None):
+        """Run a playbook made of ``tasks`` (list of dicts), or an existing ``playbook`` file. ``play_environment``:
+        the play's ``environment`` keyword."""
         if playbook is None:
             play = {"name": "test", "hosts": "localhost", "gather_facts": False, "connection": "local", "tasks": tasks}
             if play_vars:
                 play["vars"] = play_vars
             if module_defaults:
                 play["module_defaults"] = module_defaults
+            if play_environment:
+                play["environment"] = play_environment
             self.counter += 1
             playbook = str(self.tmp_path / ("playbook-%d.yml" % self.counter))
             with open(playbook, "w", encoding="utf-8") as handle:
