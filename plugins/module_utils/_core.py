@@ -234,6 +234,11 @@ class Kind:
         """One result entry (None: not listed). ``partial``: a write failed, so show what is really there."""
         raise NotImplementedError
 
+    def brief(self, change: Change, outcome: Outcome, partial: bool = False) -> Optional[Dict[str, Any]]:
+        """The entry of a change the result will not list (``batch_results: changed``, nothing changed, nothing
+        failed): only what ``finish`` reads of it. The full view unless a kind knows better."""
+        return self.view(change, outcome, partial)
+
     def diff(self, change: Change, outcome: Optional[Outcome]) -> Optional[Dict[str, Any]]:
         return None
 
@@ -501,7 +506,8 @@ class BatchRunner:
             outcome = self.outcomes.get(index)
             if outcome is None:
                 outcome = Outcome(change, change.current, done=False)  # nothing was done
-            entry = self.kind.view(change, outcome, partial=partial)
+            unlisted = self.only_changed and index not in self.failed and not (partial and self._not_attempted(index) is not None)
+            entry = (self.kind.brief if unlisted else self.kind.view)(change, outcome, partial=partial)
             if entry is None:
                 continue
             trouble = False

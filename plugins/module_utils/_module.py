@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import platform
-from typing import Set
+from typing import Any, Dict, List, Set, Tuple
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
@@ -49,7 +49,7 @@ CONNECTION_OPTIONS = frozenset(connection_argument_spec())
 def _secret_options(spec):
     """(key, option, the same for its suboptions) of each option (aliases included) that is no_log or has a no_log
     suboption: the only ones the no_log scan needs to look at."""
-    found = []
+    found: List[Tuple[str, Dict[str, Any], List[Any]]] = []
     for name, option in spec.items():
         sub = _secret_options(option["options"]) if option.get("options") else []
         if option.get("no_log") or sub:

@@ -169,6 +169,10 @@ class ExclusiveUserKind(UserKind):
                                     " (and the peers of %d users whose peers could not be read)" % unknown if unknown else ""))
         return changes
 
+    def brief(self, change, outcome, partial=False):
+        # finish() reads every entry's _offboard mark and lists the entries again: the full view
+        return self.view(change, outcome, partial)
+
     def view(self, change, outcome, partial=False):
         entry = super().view(change, outcome, partial)
         if entry is not None and change.info.get("offboard"):

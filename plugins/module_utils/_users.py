@@ -634,6 +634,16 @@ class UserKind(Kind):
             entry.update(email=spec.email, name=spec.name, user_id=spec.user_id or (outcome.result or change.current or {}).get("id"))
         return entry
 
+    def brief(self, change, outcome, partial=False):
+        """An unchanged user the result does not list: its name for ``summary`` (10,000 full views cost a re-run
+        about a tenth of its time)."""
+        shown = change.current if change.spec.state == "absent" else outcome.result
+        if outcome.change.changed or partial or shown is None:
+            return self.view(change, outcome, partial)
+        user = {"id": shown.get("id"), "email": shown.get("email"), "name": shown.get("name"),
+                "is_service_user": bool(shown.get("is_service_user", False))}
+        return {"user": user, "changed": False, "action": outcome.change.action}
+
     def done_text(self, change, outcome, stage=None):
         change = outcome.change
         if not change.changed:

@@ -18,8 +18,8 @@ description:
     users, one batch), M(netbird_ops.netbird.netbird_user_token) (the service users' tokens) and
     M(netbird_ops.netbird.netbird_user_approval) (approvals, then rejections), each once, with the connection options
     given here.
-  - Under C(connection: local) (the role's usual way, and the implicit localhost), with no C(become) and no task
-    C(environment), these modules run in the action's own Python process: the same code, argument checks, check and
+  - With the C(local) connection (the role's usual way, and the implicit localhost), no C(become) and no task
+    C(environment), these modules run in the action's own Python process, with the same code, argument checks, check and
     diff mode, results and masking of secrets as a module run, without packing and starting each module (at 10,000
     users that was most of a re-run's time). The modules then use the controller's Python (C(ansible_playbook_python))
     and its C(requests), not C(ansible_python_interpreter). Otherwise, or when the controller's Python has no

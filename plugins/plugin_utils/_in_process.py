@@ -138,8 +138,9 @@ class _Filler:
         out = dict(self.defaults)
         out.update(entry)
         for name in self.lists:
-            if out[name] is not None:
-                out[name] = list(out[name])
+            value = out[name]
+            if value is not None:
+                out[name] = list(value)
         return out
 
 

@@ -76,4 +76,3 @@ def test_check_mode_diffs_agree(ansible, emulator):
                                               for diff in task["diff"])))
     assert diffs[0] == diffs[1]
     assert diffs[0][0] and len(diffs[0][1]) >= 5, diffs[0]
-

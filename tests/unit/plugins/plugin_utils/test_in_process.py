@@ -38,9 +38,9 @@ def full_spec(module):
 
 
 # values of every kind an option may be given: the right type, a near miss, nothing
+TEXTS = ["", "present", "absent", "replace", "add", "x@example.com", "admin", "user", "yes", "1", "a,b"]
 VALUES = st.one_of(
-    st.none(), st.booleans(), st.integers(-3, 3), st.sampled_from(["", "present", "absent", "replace", "add", "x@example.com",
-                                                                    "admin", "user", "yes", "1", "a,b"]),
+    st.none(), st.booleans(), st.integers(-3, 3), st.sampled_from(TEXTS),
     st.lists(st.sampled_from(["dev", "ops", 1, True]), max_size=3), st.dictionaries(st.just("k"), st.just("v"), max_size=1))
 
 
