@@ -19,6 +19,7 @@ Private to netbird_ops.netbird; not a public API.
 from __future__ import annotations
 
 import importlib
+import json
 from typing import Any, Callable, Dict, List, Mapping, Optional, Set, Tuple
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
@@ -214,7 +215,22 @@ class ControllerModule:
         kwargs.setdefault("changed", False)
         if self._warnings:
             kwargs["warnings"] = list(self._warnings)
-        raise ModuleExit(remove_values(kwargs, self.no_log_values) if self.no_log_values else kwargs)
+        raise ModuleExit(remove_values(kwargs, self.no_log_values) if _may_hold(kwargs, self.no_log_values) else kwargs)
+
+
+def _may_hold(result: Mapping[str, Any], secrets: Set[str]) -> bool:
+    """Whether ``result`` may hold one of ``secrets`` (the api_token at least): False only when its JSON text holds
+    none of them and every secret is written the same in JSON, so that remove_values (a copy of the whole result, the
+    summary of 10,000 users included) runs only when there may be something to mask."""
+    if not secrets:
+        return False
+    if any(secret in ("True", "False", "None") or json.dumps(secret, ensure_ascii=False)[1:-1] != secret for secret in secrets):
+        return True
+    try:
+        text = json.dumps(result, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return True
+    return any(secret in text for secret in secrets)
 
 
 def run_module(name: str, args: Mapping[str, Any], check_mode: bool, diff: bool) -> Dict[str, Any]:

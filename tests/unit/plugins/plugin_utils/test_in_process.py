@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.common.parameters import remove_values
 
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._module import connection_argument_spec
 from ansible_collections.netbird_ops.netbird.plugins.modules import (
@@ -124,6 +125,18 @@ def test_module_result_masks_no_log_values_and_returns_warnings():
         module.fail_json(msg="the token tok-123 was refused", api_error={"status": 401})
     assert done.value.result == {"failed": True, "msg": "the token ******** was refused", "api_error": {"status": 401},
                                  "changed": False, "warnings": ["careful"]}
+
+
+@pytest.mark.parametrize("secret", ["tok-123", 'tok"quoted', "tök-ü", "True", "7", "tok\\slash"])
+def test_masking_is_skipped_only_when_no_secret_can_be_in_the_result(secret):
+    """The quick check before remove_values never lets a secret through: every way it can be in a result is masked."""
+    spec = dict(connection_argument_spec(), note=dict(type="str"))
+    module = ControllerModule({"api_token": secret}, "netbird_user", check_mode=False, diff=False, argument_spec=spec)
+    for result in ({"msg": "a %s b" % secret}, {"users": [{"name": secret}]}, {"nested": {secret: 1}}, {"n": 7},
+                   {"clean": "nothing here", "flag": True}):
+        with pytest.raises(ModuleExit) as done:
+            module.exit_json(**result)
+        assert done.value.result == remove_values(dict(result, changed=False), {secret})
 
 
 def test_bad_parameters_fail_as_the_module_fails():
