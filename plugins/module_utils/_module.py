@@ -62,7 +62,7 @@ def _collect_secrets(options, params, found):
         return
     for key, option, sub in options:
         value = params.get(key)
-        if value is None:
+        if not value:   # as Ansible's scan: an empty value is no secret (masking "" would garble every string)
             continue
         if option.get("no_log") and isinstance(value, (str, int, float)) and not isinstance(value, bool):
             found.add(str(value))

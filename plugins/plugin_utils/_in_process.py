@@ -30,6 +30,7 @@ from ansible.module_utils.errors import NoLogError, UnsupportedError
 
 from ansible_collections.netbird_ops.netbird.plugins.module_utils._module import _secret_values
 
+COLLECTION = "netbird_ops.netbird"
 MODULES = "ansible_collections.netbird_ops.netbird.plugins.modules."
 
 # the rules an argument spec (or a list option, for each of its elements) may carry, and how each is checked
@@ -66,37 +67,36 @@ def _value_check(option: Mapping[str, Any]) -> Optional[Callable[[Any], bool]]:
     return None
 
 
-def _named(terms: Any) -> Set[str]:
-    """Every option name a rule's terms mention (lists of names, required_if tuples, required_by mappings)."""
-    if isinstance(terms, str):
-        return {terms}
-    if isinstance(terms, Mapping):
-        return set(terms) | set().union(*(_named(value) for value in terms.values()))
-    names: Set[str] = set()
-    for term in terms or ():
-        if isinstance(term, (list, tuple)) and len(term) >= 3 and not isinstance(term[1], (list, tuple)):
-            names |= {term[0]} | _named(term[2])   # required_if: (key, value, requirements[, any])
-        else:
-            names |= _named(term)
-    return names
+def _named(rule: str, terms: Any) -> Set[str]:
+    """Every option name the terms of ``rule`` mention: lists of names, required_if's (key, value, requirements[,
+    any]) tuples, required_by's {key: requirements}."""
+    def names(value: Any) -> Set[str]:
+        return {value} if isinstance(value, str) else set(value or ())
+
+    if rule == "required_by":
+        return set(terms) | set().union(*(names(value) for value in terms.values()))
+    if rule == "required_if":
+        return set().union(*({term[0]} | names(term[2]) for term in terms))
+    return set().union(*(names(term) for term in terms))
 
 
 class PlainCheck:
     """``check(entry)``: whether ``entry`` certainly passes ``spec`` (and ``rules``) as it is -- known keys (no
-    aliases, nothing deprecated), values of exactly the option's type (None only where there is no default),
-    choices, required options, the rules, each checked on what Ansible checks it on (mutually_exclusive on the entry
-    as given, the others after the defaults). A fast path for 10,000 entries, built once per spec: anything else is
-    left to ArgumentSpecValidator, whose messages are the ones a user sees."""
+    aliases, nothing deprecated), values of exactly the option's type (None only where there is neither a default
+    nor choices), choices, required options, the rules, each checked on what Ansible checks it on (mutually_exclusive
+    on the entry as given, the others after the defaults). A fast path for 10,000 entries, built once per spec:
+    anything else is left to ArgumentSpecValidator, whose messages are the ones a user sees."""
 
     def __init__(self, spec: Mapping[str, Mapping[str, Any]], rules: Optional[Mapping[str, Any]] = None) -> None:
         self.checks = dict((key, _value_check(option)) for key, option in spec.items())
         # a given None passes as it is only where there is no default (Ansible checks it against the type otherwise)
-        self.none_ok = frozenset(key for key, option in spec.items() if option.get("default") is None)
+        # and no choices (None is not one of them)
+        self.none_ok = frozenset(key for key, option in spec.items() if option.get("default") is None and not option.get("choices"))
         self.required = [key for key, option in spec.items() if option.get("required")]
         self.rules = dict((rule, terms) for rule, terms in (rules or {}).items() if terms)
         self.defaults = dict((key, option["default"]) for key, option in spec.items() if option.get("default") is not None)
         # a rule other than required_one_of can fail only when one of the keys it names is set
-        self.rule_keys = dict((rule, _named(terms)) for rule, terms in self.rules.items())
+        self.rule_keys = dict((rule, _named(rule, terms)) for rule, terms in self.rules.items())
         self.skippable = dict((rule, rule != "required_one_of" and keys.isdisjoint(self.defaults)) for rule, keys in self.rule_keys.items())
 
     def __call__(self, entry: Mapping[str, Any]) -> bool:
@@ -196,10 +196,13 @@ class ControllerModule:
         self.params, errors = validate(argument_spec, rules, args)
         self.no_log_values: Set[str] = _secret_values(argument_spec, self.params)
         if errors:
+            # as AnsibleModule (the first error) and NetBirdModule's _AnsibleModule (the others after a NoLogError)
             first = errors[0]
-            msg = "; ".join(err.msg for err in errors if not isinstance(err, NoLogError)) or first.msg
+            msg = first.msg
             if isinstance(first, UnsupportedError):
                 msg = "Unsupported parameters for (%s) module: %s" % (name, first.msg)
+            elif isinstance(first, NoLogError) and len(errors) > 1:
+                msg = "; ".join(err.msg for err in errors if not isinstance(err, NoLogError)) or msg
             self.fail_json(msg=msg)
         if check_mode and not supports_check_mode:
             self.exit_json(skipped=True, msg="remote module (%s) does not support check mode" % name)
@@ -234,14 +237,23 @@ def _may_hold(result: Mapping[str, Any], secrets: Set[str]) -> bool:
 
 
 def run_module(name: str, args: Mapping[str, Any], check_mode: bool, diff: bool) -> Dict[str, Any]:
-    """The result of the collection's module ``name`` run here with ``args``: its ``main(module_class=...)``."""
-    module = importlib.import_module(MODULES + name)
+    """The result of the collection's module ``name`` run here with ``args``: its ``main(module_class=...)``.
+
+    An exception the module does not turn into a result (a bug) is a failed result, as a module's traceback is: the
+    action then still reports what the earlier steps did (their one-time passwords and tokens are shown only once)."""
+    built: List[ControllerModule] = []
 
     def module_class(**kwargs: Any) -> ControllerModule:
-        return ControllerModule(args, name, check_mode, diff, **kwargs)
+        built.append(ControllerModule(args, COLLECTION + "." + name, check_mode, diff, **kwargs))
+        return built[-1]
 
     try:
+        module = importlib.import_module(MODULES + name)
         module.main(module_class=module_class)
     except ModuleExit as done:
         return done.result
-    raise RuntimeError("module %s ended without a result" % name)
+    except Exception as exc:  # noqa: BLE001  # pylint: disable=broad-exception-caught
+        secrets = built[0].no_log_values if built else set(str(value) for key, value in args.items() if key == "api_token" and value)
+        text = "MODULE FAILURE: %s raised %s: %s" % (name, type(exc).__name__, exc)
+        return {"failed": True, "changed": False, "msg": remove_values(text, secrets) if secrets else text}
+    return {"failed": True, "changed": False, "msg": "MODULE FAILURE: %s ended without a result" % name}

@@ -114,6 +114,8 @@ def test_plain_check_rules():
     assert not PlainCheck(spec, {"required_by": {"a": "b"}})({"a": "x"})
     assert not PlainCheck({"n": {"type": "int"}})({"n": True})
     assert not PlainCheck({"s": {"type": "str", "aliases": ["t"]}})({"t": "x"})
+    assert not PlainCheck({"c": {"type": "str", "choices": ["a"]}})({"c": None})      # None is not one of the choices
+    assert not PlainCheck(dict(spec, d={"type": "str"}), {"required_together": [("a", "b", "d")]})({"d": "x"})
 
 
 def test_module_result_masks_no_log_values_and_returns_warnings():
@@ -147,6 +149,26 @@ def test_bad_parameters_fail_as_the_module_fails():
     with pytest.raises(ModuleExit) as done:
         ControllerModule({"api_token": "tok-123", "colour": "red"}, "netbird_user", False, False, argument_spec=spec)
     assert done.value.result["msg"].startswith("Unsupported parameters for (netbird_user) module: colour")
+
+
+def test_an_empty_token_is_no_secret():
+    """Ansible's scan skips an empty no_log value; masking "" would put ******** between every two characters."""
+    module = ControllerModule({"api_token": ""}, "netbird_user", False, False, argument_spec=connection_argument_spec())
+    with pytest.raises(ModuleExit) as done:
+        module.fail_json(msg="api_token is empty: set api_token", count=3)
+    assert done.value.result["msg"] == "api_token is empty: set api_token" and done.value.result["count"] == 3
+
+
+def test_a_crash_is_a_failed_result_without_the_token(monkeypatch):
+    """A bug in a module is a failed result, as a module's traceback is, so that the action still reports what the
+    earlier steps did; the token stays masked."""
+    def crash(nb):
+        raise RuntimeError("boom with tok-123456 inside")
+
+    monkeypatch.setattr(netbird_user, "run_users", crash)
+    result = _in_process.run_module("netbird_user", {"users": [{"email": "a@example.com", "name": "A"}], "api_token": "tok-123456",
+                                                     "api_url": "http://127.0.0.1:9"}, check_mode=False, diff=False)
+    assert result["failed"] and "tok-123456" not in result["msg"] and "RuntimeError: boom" in result["msg"]
 
 
 def test_run_module_runs_the_modules_main(monkeypatch):
