@@ -590,7 +590,7 @@ def accounts_targets(rows):
     if len(reruns) < 2:
         return lines
     one, many = reruns[0], reruns[-1]
-    forks = int(many["scenario"].rsplit(" ", 1)[-1])
+    forks_one, forks = (int(row["scenario"].rsplit(" ", 1)[-1]) for row in (one, many))
     ratio_ = many["wall"] / one["wall"] if one["wall"] else 0.0
     cores = os.cpu_count() or 1
     busy = many["cpu"] / many["wall"] if many["wall"] else 0.0
@@ -601,16 +601,16 @@ def accounts_targets(rows):
                  " servers' answers" % (many["cpu"], many["wall"], busy, cores))
     lines.append("  [%s] %d accounts re-run, forks %d within %gx forks %d: %.2f s vs %.2f s = %.2fx; bound by %s"
                  % ("met" if ratio_ <= ACCOUNTS_FORKS_MAX_RATIO else "missed", many.get("accounts", 0), forks,
-                    ACCOUNTS_FORKS_MAX_RATIO, int(one["scenario"].rsplit(" ", 1)[-1]), many["wall"], one["wall"], ratio_, bound))
+                    ACCOUNTS_FORKS_MAX_RATIO, forks_one, many["wall"], one["wall"], ratio_, bound))
     startup = find(rows, 0, "role", "start-up")
     if startup:
         # every run pays ansible-playbook's start-up once, whatever the forks: what forks can share is the rest
         above_one, above_many = one["wall"] - startup["wall"], many["wall"] - startup["wall"]
         lines.append("  [info] above the role's fixed start-up (%.2f s): forks %d %.2f s, forks %d %.2f s = %.2fx"
-                     % (startup["wall"], int(one["scenario"].rsplit(" ", 1)[-1]), above_one, forks, above_many,
+                     % (startup["wall"], forks_one, above_one, forks, above_many,
                         above_many / above_one if above_one > 0 else 0.0))
     lines.append("  [info] peak RSS (largest process): forks %d %.0f MiB, forks %d %.0f MiB"
-                 % (int(one["scenario"].rsplit(" ", 1)[-1]), one["rss_mib"], forks, many["rss_mib"]))
+                 % (forks_one, one["rss_mib"], forks, many["rss_mib"]))
     return lines
 
 

@@ -10,7 +10,7 @@ checked: at 10,000 users that is most of a re-run's time. When the module would 
 (``connection: local``, no ``become``, no task ``environment``), the action runs the module's own ``main()`` here,
 with ``ControllerModule`` in place of AnsibleModule: the same argument spec and rules, the same engine, check and
 diff mode as the task sets them, the same masking of no_log values. Only a batch list whose every entry certainly
-passes its element spec as it is (``plain``) skips the per-entry validation; any other input is validated as the
+passes its element spec as it is (``PlainCheck``) skips the per-entry validation; any other input is validated as the
 module validates it.
 
 Private to netbird_ops.netbird; not a public API.
@@ -28,9 +28,9 @@ from ansible.module_utils.common.validation import (
     check_mutually_exclusive, check_required_by, check_required_if, check_required_one_of, check_required_together)
 from ansible.module_utils.errors import NoLogError, UnsupportedError
 
-from ansible_collections.netbird_ops.netbird.plugins.module_utils._module import _secret_values
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._api import COLLECTION_NAME
+from ansible_collections.netbird_ops.netbird.plugins.module_utils._module import _secret_values, connection_argument_spec
 
-COLLECTION = "netbird_ops.netbird"
 MODULES = "ansible_collections.netbird_ops.netbird.plugins.modules."
 
 # the rules an argument spec (or a list option, for each of its elements) may carry, and how each is checked
@@ -122,11 +122,6 @@ class PlainCheck:
         return True
 
 
-def plain(entry: Mapping[str, Any], spec: Mapping[str, Mapping[str, Any]], rules: Optional[Mapping[str, Any]] = None) -> bool:
-    """PlainCheck(spec, rules)(entry), for one entry."""
-    return PlainCheck(spec, rules)(entry)
-
-
 class _Filler:
     """``fill(entry)``: a plain entry as validation returns it -- every option of the spec, its default where the entry
     leaves it out (a given None stays None), lists copied."""
@@ -189,7 +184,6 @@ class ControllerModule:
     def __init__(self, args: Mapping[str, Any], name: str, check_mode: bool, diff: bool, argument_spec: Mapping[str, Any],
                  supports_check_mode: bool = True, **rules: Any) -> None:
         self._name = name
-        self.argument_spec = argument_spec
         self.check_mode = bool(check_mode) and supports_check_mode
         self._diff = bool(diff)
         self._warnings: List[str] = []
@@ -244,7 +238,7 @@ def run_module(name: str, args: Mapping[str, Any], check_mode: bool, diff: bool)
     built: List[ControllerModule] = []
 
     def module_class(**kwargs: Any) -> ControllerModule:
-        built.append(ControllerModule(args, COLLECTION + "." + name, check_mode, diff, **kwargs))
+        built.append(ControllerModule(args, COLLECTION_NAME + "." + name, check_mode, diff, **kwargs))
         return built[-1]
 
     try:
@@ -253,7 +247,7 @@ def run_module(name: str, args: Mapping[str, Any], check_mode: bool, diff: bool)
     except ModuleExit as done:
         return done.result
     except Exception as exc:  # noqa: BLE001  # pylint: disable=broad-exception-caught
-        secrets = built[0].no_log_values if built else set(str(value) for key, value in args.items() if key == "api_token" and value)
+        secrets = built[0].no_log_values if built else _secret_values(connection_argument_spec(), args)
         text = "MODULE FAILURE: %s raised %s: %s" % (name, type(exc).__name__, exc)
         return {"failed": True, "changed": False, "msg": remove_values(text, secrets) if secrets else text}
     return {"failed": True, "changed": False, "msg": "MODULE FAILURE: %s ended without a result" % name}
